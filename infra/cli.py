@@ -2,12 +2,87 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+import time
+from typing import Annotated
+
 import typer
 
+from connectors.errors import ConnectorError, SettingsError
+from infra.stack import services
+from infra.stack.errors import StackError
+from infra.stack.process import tail
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+stack_app = typer.Typer(no_args_is_help=True, help="The local Kafka, PostgreSQL and Redis on loopback.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each prints one JSON object as its last line.")
+app.add_typer(stack_app, name="stack")
 app.add_typer(bench_app, name="bench")
 
 
+def _print_health(healths: list) -> bool:
+    for health in healths:
+        typer.echo(health.line())
+    return all(health.up for health in healths)
+
+
+@stack_app.command("up")
+def stack_up() -> None:
+    """Start (or reuse) Kafka, PostgreSQL and Redis; create topics and apply migrations."""
+    _print_health(services.up(services.StackConfig.from_env()))
+
+
+@stack_app.command("status")
+def stack_status() -> None:
+    """One line per service; exits 0 only when every service is healthy."""
+    if not _print_health(services.status(services.StackConfig.from_env())):
+        raise typer.Exit(1)
+
+
+@stack_app.command("down")
+def stack_down() -> None:
+    """Stop the services this stack started; services it found running stay up."""
+    stopped = services.down(services.StackConfig.from_env())
+    typer.echo(f"stopped: {', '.join(stopped)}" if stopped else "nothing of ours was running")
+
+
+@stack_app.command("logs")
+def stack_logs(
+    service: Annotated[str, typer.Argument(help="kafka, postgres or redis")],
+    lines: Annotated[int, typer.Option("--lines", "-n")] = 50,
+) -> None:
+    """Print the end of a service's log."""
+    if service not in services.SERVICE_NAMES:
+        raise typer.BadParameter(f"choose one of {', '.join(services.SERVICE_NAMES)}", param_hint="SERVICE")
+    typer.echo(tail(services.log_path(services.StackConfig.from_env(), service), lines))
+
+
+@app.command("up")
+def platform_up(
+    detach: Annotated[bool, typer.Option(help="Return once everything runs instead of waiting for Ctrl-C.")] = False,
+) -> None:
+    """Run the platform: the stack, then every part on top of it, until Ctrl-C."""
+    config = services.StackConfig.from_env()
+    _print_health(services.up(config))
+    if detach:
+        return
+    typer.echo("FastTrading is up. Ctrl-C stops it.")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        while True:
+            time.sleep(3600)
+    except (KeyboardInterrupt, SystemExit):
+        stopped = services.down(config)
+        typer.echo(f"stopped: {', '.join(stopped) or 'nothing of ours'}")
+
+
 def main() -> None:
-    app()
+    try:
+        app()
+    except SettingsError as exc:
+        typer.echo(f"fasttrading: {exc}", err=True)
+        sys.exit(2)
+    except (StackError, ConnectorError) as exc:
+        typer.echo(f"fasttrading: {exc}", err=True)
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Kafka: the topic registry, producer/consumer construction and JSON event serde."""

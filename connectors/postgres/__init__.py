@@ -1,0 +1,1 @@
+"""PostgreSQL: the connection pool, versioned migrations and (later) projections and queries."""
