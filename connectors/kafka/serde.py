@@ -1,4 +1,8 @@
-"""Events on Kafka are compact JSON objects (orjson); keys are the UTF-8 account or symbol."""
+"""Events on Kafka are compact JSON objects (orjson); keys are the UTF-8 account or symbol.
+
+Integers must fit in 64 bits (orjson refuses larger ones rather than lose precision): asset scales
+are chosen so that every amount in smallest units does, as in exchange-core's `long` balances.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 -- FastTrading's first schema. Money is integers: prices in ticks, quantities in lots (bigint),
--- amounts in an asset's smallest unit (numeric(39,0): wei-sized amounts overflow bigint).
+-- amounts in an asset's smallest unit (numeric(39,0), so sums over many accounts never overflow).
 -- Time-series tables are range-partitioned by time and maintained by pg_partman; trades and
 -- ledger entries are append-only.
 
