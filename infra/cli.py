@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
-import time
+import threading
 from typing import Annotated
 
 import typer
@@ -68,13 +68,17 @@ def platform_up(
     if detach:
         return
     typer.echo("FastTrading is up. Ctrl-C stops it.")
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        while True:
-            time.sleep(3600)
-    except (KeyboardInterrupt, SystemExit):
-        stopped = services.down(config)
-        typer.echo(f"stopped: {', '.join(stopped) or 'nothing of ours'}")
+    _wait_for_stop_signal()
+    stopped = services.down(config)
+    typer.echo(f"stopped: {', '.join(stopped) or 'nothing of ours'}")
+
+
+def _wait_for_stop_signal() -> None:
+    # Handlers are set explicitly: a shell that starts us in the background makes us ignore SIGINT.
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    stop.wait()
 
 
 def main() -> None:
