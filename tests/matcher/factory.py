@@ -20,21 +20,22 @@ def make_spec(**overrides) -> SymbolSpec:
 class Commands:
     """Builds commands; every call gets the next command id and a later timestamp (1000 ns apart)."""
 
-    def __init__(self, symbol: str = SYMBOL) -> None:
+    def __init__(self, symbol: str = SYMBOL, prefix: str = "") -> None:
         self.symbol = symbol
+        self.prefix = prefix
         self.n = 0
         self.ts_ns = 0
 
     def _next(self, ts_ns: int | None) -> tuple[str, int]:
         self.n += 1
         self.ts_ns = ts_ns if ts_ns is not None else self.ts_ns + 1000
-        return f"c{self.n}", self.ts_ns
+        return f"{self.prefix}c{self.n}", self.ts_ns
 
     def place(self, account: str, side: str, qty: int, price: int | None = None, *, order_id: str | None = None,
               ts_ns: int | None = None, **fields) -> PlaceOrder:
         cmd_id, ts = self._next(ts_ns)
         return PlaceOrder(cmd_id=cmd_id, ts_ns=ts, account=account, symbol=fields.pop("symbol", self.symbol),
-                          order_id=order_id or f"o{self.n}", side=side, price=price, qty=qty, **fields)
+                          order_id=order_id or f"{self.prefix}o{self.n}", side=side, price=price, qty=qty, **fields)
 
     def buy(self, account: str, qty: int, price: int | None = None, **fields) -> PlaceOrder:
         return self.place(account, "buy", qty, price, **fields)
