@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import ValidationError
+from pydantic import AliasChoices, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectors.errors import SettingsError
@@ -27,10 +27,15 @@ class KafkaSettings(BaseSettings):
     version: str = "4.1.0"
     heap_mb: int = 512
     metadata_timeout_s: float = 60.0
+    topic_prefix: str = ""  # namespaces every topic, e.g. for an isolated pipeline in tests
 
     @property
     def bootstrap_servers(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def topic(self, name: str) -> str:
+        """The broker-side name of a registry topic."""
+        return f"{self.topic_prefix}{name}"
 
 
 class PostgresSettings(BaseSettings):
@@ -68,6 +73,17 @@ class RedisSettings(BaseSettings):
         return f"redis://{self.host}:{self.port}/{self.db}"
 
 
+class FlowSettings(BaseSettings):
+    """Bytewax runs: where recovery snapshots live and how often state is snapshotted."""
+
+    model_config = SettingsConfigDict(env_prefix="FASTTRADING_FLOW_", frozen=True)
+
+    recovery_dir: Path | None = None  # default: <state_dir>/recovery
+    snapshot_interval_s: float = 2.0
+    recovery_partitions: int = 4
+    batch_size: int = 2000  # Kafka messages one source poll may take
+
+
 class StackSettings(BaseSettings):
     """Where the local stack keeps its data (`state_dir`) and downloads (`cache_dir`)."""
 
@@ -92,3 +108,48 @@ def load(settings_class: type[SettingsT]) -> SettingsT:
         raise SettingsError(
             f"{prefix}{field.upper()}: {first['msg']} (got {first.get('input')!r})"
         ) from None
+
+
+PLACEHOLDER_SECRET = "dev-only-secret-change-me-0000000000000000"
+
+
+class ApiSettings(BaseSettings):
+    """The HTTP/websocket API: where it listens, its signing secret, limits and dev conveniences.
+
+    `env` is the platform-wide `FASTTRADING_ENV`. Outside dev the placeholder `secret_key` is refused
+    (it signs JWTs and derives API-key secrets), and the faucet is off unless `faucet` says otherwise.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="FASTTRADING_API_", frozen=True, populate_by_name=True)
+
+    env: Literal["dev", "test", "prod"] = Field("dev", validation_alias=AliasChoices("env", "FASTTRADING_ENV"))
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    secret_key: str = PLACEHOLDER_SECRET
+    jwt_ttl_s: int = 900
+    hmac_window_ms: int = 5_000
+    wallet_nonce_ttl_s: int = 300
+    wait_timeout_ms: int = 2_000
+    requests_per_min: int = 100  # per authenticated user
+    ip_requests_per_min: int = 100  # per client address, for requests not (yet) authenticated
+    orders_per_s: int = 10  # per account: place, cancel and amend
+    max_body_bytes: int = 64 * 1024
+    cors_origins: tuple[str, ...] = ("http://localhost:3000",)
+    faucet: bool | None = None  # None: on in dev only
+    faucet_max_units: int = 10**15  # per faucet request, in the asset's smallest units
+    ws_queue_size: int = 256  # messages buffered per websocket client before it is dropped
+    chain_id: int = 1
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_placeholder_secret(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("env", "dev") != "dev" and value == PLACEHOLDER_SECRET:
+            raise ValueError("the placeholder secret is for dev only; set a real secret")
+        if len(value) < 32:
+            raise ValueError("must be at least 32 characters")
+        return value
+
+    @property
+    def faucet_enabled(self) -> bool:
+        return self.env == "dev" if self.faucet is None else self.faucet

@@ -16,8 +16,10 @@ from infra.stack.process import tail
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 stack_app = typer.Typer(no_args_is_help=True, help="The local Kafka, PostgreSQL and Redis on loopback.")
+flows_app = typer.Typer(no_args_is_help=True, help="The Bytewax dataflows: ledger, matching, projections.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each prints one JSON object as its last line.")
 app.add_typer(stack_app, name="stack")
+app.add_typer(flows_app, name="flows")
 app.add_typer(bench_app, name="bench")
 
 
@@ -56,6 +58,40 @@ def stack_logs(
     if service not in services.SERVICE_NAMES:
         raise typer.BadParameter(f"choose one of {', '.join(services.SERVICE_NAMES)}", param_hint="SERVICE")
     typer.echo(tail(services.log_path(services.StackConfig.from_env(), service), lines))
+
+
+@flows_app.command("run")
+def flows_run(
+    name: Annotated[str, typer.Argument(help="ledger, matching or projections")],
+    workers: Annotated[int, typer.Option("--workers", "-w", help="Worker threads in this process.")] = 1,
+    process_id: Annotated[int | None, typer.Option("--process-id", "-i", help="This process's index in a cluster.")] = None,
+    addresses: Annotated[str | None, typer.Option("--addresses", "-a", help="host:port of every cluster process, ';'-separated.")] = None,
+) -> None:
+    """Run one flow until stopped; it resumes from its last snapshot when restarted."""
+    from flows import runner
+
+    if name not in runner.FLOW_NAMES:
+        raise typer.BadParameter(f"choose one of {', '.join(runner.FLOW_NAMES)}", param_hint="NAME")
+    runner.run(name, runner.FlowConfig.from_env(), workers=workers, process_id=process_id,
+               addresses=addresses.split(";") if addresses else None)
+
+
+@app.command("audit")
+def audit(
+    live: Annotated[bool, typer.Option(help="Allow trades settled on one side only (a running exchange).")] = False,
+) -> None:
+    """Check conservation of every asset against PostgreSQL; exits 1 naming the asset if it fails."""
+    from connectors.postgres.audit import audit as run_audit
+    from connectors.postgres.pool import connect
+    from connectors.settings import PostgresSettings, load
+
+    with connect(load(PostgresSettings)) as conn:
+        findings = run_audit(conn, live=live)
+    for finding in findings:
+        typer.echo(finding.line())
+    if findings:
+        raise typer.Exit(1)
+    typer.echo("audit passed: every asset is conserved")
 
 
 @app.command("up")

@@ -21,6 +21,8 @@ PRODUCER_CONFIG = {
     "enable.idempotence": True,
     "linger.ms": 2,
     "compression.type": "lz4",
+    # Java clients' partitioner, so a key lands on the same partition whoever produces it.
+    "partitioner": "murmur2_random",
 }
 CONSUMER_CONFIG = {
     "auto.offset.reset": "earliest",
@@ -69,9 +71,9 @@ def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = TOPICS.valu
     admin = make_admin(settings)
     existing = set(admin.list_topics(timeout=10).topics)
     missing = [
-        NewTopic(topic.name, num_partitions=topic.partitions, replication_factor=1)
+        NewTopic(settings.topic(topic.name), num_partitions=topic.partitions, replication_factor=1)
         for topic in topics
-        if topic.name not in existing
+        if settings.topic(topic.name) not in existing
     ]
     if not missing:
         return []

@@ -28,23 +28,23 @@ def _topic(name: str, key: str, partitions: int, events: tuple[str, ...], descri
 
 ACCOUNT_COMMANDS = _topic(
     "account.commands", "account", 4,
-    ("place", "cancel", "amend", "deposit", "withdraw", "fill", "order_done"),
+    ("place", "cancel", "amend", "deposit", "withdraw", "report"),
     "The ledger's single input: user commands and the matcher's execution reports.",
 )
 ORDERS_ACCEPTED = _topic(
     "orders.accepted", "symbol", 4,
-    ("place", "cancel", "amend", "expire"),
+    ("place", "cancel", "amend", "advance_time"),
     "The matcher's single input: orders whose funds are held, cancels and amends from the ledger.",
 )
 MATCHER_EVENTS = _topic(
     "matcher.events", "symbol", 4,
-    ("accepted", "rejected", "trade", "cancelled", "expired", "amended", "triggered", "book_delta"),
+    ("accepted", "rested", "rejected", "trade", "cancelled", "expired", "amended", "triggered", "book_delta"),
     "Market events with a per-symbol sequence number.",
 )
 LEDGER_EVENTS = _topic(
     "ledger.events", "account", 4,
-    ("journal", "hold", "release", "rejected"),
-    "Double-entry journal lines, holds, releases and rejected commands.",
+    ("journal", "ledger_rejected"),
+    "Double-entry journal entries (deposits, withdrawals, holds, releases, settlements, fees) and rejections.",
 )
 CANDLES = _topic("candles", "symbol", 4, ("candle",), "OHLCV per interval, updates and corrections.")
 ANALYTICS_ALERTS = _topic("analytics.alerts", "symbol", 2, ("anomaly",), "Anomalies.")

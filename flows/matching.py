@@ -1,0 +1,79 @@
+"""Matching flow: one order book per symbol, price-time priority.
+
+Input:   `orders.accepted` (key symbol): place, cancel and amend forwarded by the ledger (each with
+         `lseq`, its account's forward sequence), and `advance_time`. Its only input (SPEC §3).
+State:   one `MatchingEngine` per symbol, plus the last `lseq` applied per account, so commands a
+         restarted ledger forwards a second time are dropped before they reach the book.
+Outputs: `matcher.events` (key symbol): every event, with the symbol's sequence number;
+         `account.commands` (key account): execution reports for the ledger; `deadletter`.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Iterable, Mapping
+
+import bytewax.operators as op
+from bytewax.connectors.kafka import KafkaSinkMessage
+from bytewax.dataflow import Dataflow
+from bytewax.operators import StatefulBatchLogic
+
+from connectors.kafka.topics import ACCOUNT_COMMANDS, MATCHER_EVENTS, ORDERS_ACCEPTED
+from connectors.settings import FlowSettings, KafkaSettings
+from flows import wiring
+from matcher.engine import MatchingEngine
+from matcher.messages import from_dict
+from matcher.reports import execution_reports
+from matcher.snapshot import engine_from_dict, engine_to_dict
+from matcher.symbols import SymbolSpec
+
+
+def parse_forwarded(listing: Mapping[str, SymbolSpec], data: dict) -> tuple[int | None, Any]:
+    """(lseq, command): `lseq` is None for commands that no ledger forwarded (`advance_time`)."""
+    lseq, command = data.pop("lseq", None), from_dict(data)
+    if command.symbol not in listing:
+        raise ValueError(f"{command.symbol!r} is not listed")
+    return lseq, command
+
+
+class SymbolBookLogic(StatefulBatchLogic):
+    """One symbol's matching engine inside Bytewax; emits Kafka records ready to write."""
+
+    def __init__(self, listing: Mapping[str, SymbolSpec], kafka: KafkaSettings, resume: dict | None) -> None:
+        self.listing, self.kafka = listing, kafka
+        self.engine: MatchingEngine | None = None  # built from the first command's symbol
+        self.applied: dict[str, int] = {}  # account -> last lseq applied
+        if resume is not None:
+            self.engine, self.applied = engine_from_dict(resume["engine"]), resume["applied"]
+
+    def on_batch(self, items: list[tuple[int | None, Any]]) -> tuple[Iterable[KafkaSinkMessage], bool]:
+        if self.engine is None:
+            self.engine = MatchingEngine(self.listing[items[0][1].symbol])
+        events: list[tuple] = []
+        for lseq, command in items:
+            if lseq is not None:
+                if lseq <= self.applied.get(command.account, 0):
+                    continue  # forwarded again by a ledger replaying after a restart
+                self.applied[command.account] = lseq
+            events.extend(self.engine.process(command))
+        symbol = self.engine.symbol
+        records = [wiring.message(self.kafka, MATCHER_EVENTS, symbol, event) for event in events]
+        records.extend(
+            wiring.message(self.kafka, ACCOUNT_COMMANDS, report.account, report)
+            for report in execution_reports(events)
+        )
+        return records, StatefulBatchLogic.RETAIN
+
+    def snapshot(self) -> dict:
+        return {"engine": engine_to_dict(self.engine), "applied": dict(self.applied)}
+
+
+def build_flow(kafka: KafkaSettings, flows: FlowSettings, listing: Mapping[str, SymbolSpec]) -> Dataflow:
+    flow = Dataflow("matching")
+    messages = wiring.read_topics(flow, kafka, flows, [ORDERS_ACCEPTED])
+    decoded = wiring.decode(messages, kafka, partial(parse_forwarded, listing))
+    by_symbol = op.key_on("by_symbol", decoded.oks, lambda item: item[1].symbol)
+    records = op.stateful_batch("matching", by_symbol, lambda resume: SymbolBookLogic(listing, kafka, resume))
+    outputs = op.merge("outputs", op.key_rm("unkey", records), decoded.errs)
+    wiring.write("write", outputs, kafka)
+    return flow

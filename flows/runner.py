@@ -1,0 +1,77 @@
+"""Run a flow by name, with Bytewax recovery under the stack's state directory.
+
+State snapshots are taken every `FASTTRADING_FLOW_SNAPSHOT_INTERVAL_S` seconds into
+`<recovery_dir>/<topic prefix><flow>`; a restarted flow resumes from its last snapshot and the Kafka
+offsets stored with it. Several processes form one cluster with `process_id` and `addresses`
+(Bytewax's `-i`/`-a`), each with `workers` worker threads.
+"""
+
+from __future__ import annotations
+
+import fcntl
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Callable, Mapping
+
+from bytewax._bytewax import cli_main
+from bytewax.dataflow import Dataflow
+from bytewax.recovery import RecoveryConfig, init_db_dir
+
+from connectors.listing import ListingSettings, load_listing
+from connectors.settings import (FlowSettings, KafkaSettings, PostgresSettings, RedisSettings, StackSettings,
+                                 load)
+from flows import ledger, matching, projections
+from matcher.symbols import SymbolSpec
+
+
+@dataclass(frozen=True, slots=True)
+class FlowConfig:
+    stack: StackSettings
+    kafka: KafkaSettings
+    flows: FlowSettings
+    postgres: PostgresSettings
+    redis: RedisSettings
+    listing: Mapping[str, SymbolSpec]
+
+    @classmethod
+    def from_env(cls) -> FlowConfig:
+        return cls(load(StackSettings), load(KafkaSettings), load(FlowSettings), load(PostgresSettings),
+                   load(RedisSettings), load_listing(load(ListingSettings)))
+
+    def recovery_dir(self, name: str) -> Path:
+        base = self.flows.recovery_dir or self.stack.state_dir / "recovery"
+        return base / f"{self.kafka.topic_prefix}{name}"
+
+
+BUILDERS: dict[str, Callable[[FlowConfig], Dataflow]] = {
+    "ledger": lambda c: ledger.build_flow(c.kafka, c.flows, c.listing),
+    "matching": lambda c: matching.build_flow(c.kafka, c.flows, c.listing),
+    "projections": lambda c: projections.build_flow(c.kafka, c.flows, c.postgres, c.redis),
+}
+FLOW_NAMES = tuple(BUILDERS)
+
+
+def prepare_recovery(directory: Path, partitions: int) -> None:
+    """Create the recovery partitions once; a lock makes concurrent cluster processes agree."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory.parent / f".{directory.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not any(directory.glob("part-*")):
+            init_db_dir(directory, partitions)
+
+
+def run(name: str, config: FlowConfig, *, workers: int = 1, process_id: int | None = None,
+        addresses: list[str] | None = None) -> None:
+    """Run flow `name` until it is stopped; blocks."""
+    flow = BUILDERS[name](config)
+    directory = config.recovery_dir(name)
+    prepare_recovery(directory, config.flows.recovery_partitions)
+    cli_main(
+        flow,
+        workers_per_process=workers,
+        process_id=process_id,
+        addresses=addresses,
+        epoch_interval=timedelta(seconds=config.flows.snapshot_interval_s),
+        recovery_config=RecoveryConfig(str(directory)),
+    )

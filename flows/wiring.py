@@ -1,0 +1,76 @@
+"""What every flow does at its edges: read registry topics, decode core messages, write results.
+
+Undecodable messages are not dropped: they go to the `deadletter` topic with the source position
+and the reason (STYLE rule 5), and the flow goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import bytewax.operators as op
+import orjson
+from bytewax.connectors.kafka import KafkaSink, KafkaSinkMessage, KafkaSource, KafkaSourceMessage
+from bytewax.dataflow import Dataflow, Stream
+
+from connectors.kafka.client import PRODUCER_CONFIG
+from connectors.kafka.topics import DEAD_LETTERS, Topic
+from connectors.settings import FlowSettings, KafkaSettings
+from matcher.messages import from_dict, to_dict
+
+
+@dataclass(frozen=True)
+class Decoded:
+    oks: Stream[Any]  # core messages (commands, reports, event tuples)
+    errs: Stream[KafkaSinkMessage]  # dead letters, ready to write
+
+
+def read_topics(
+    flow: Dataflow, kafka: KafkaSettings, flows: FlowSettings, topics: Iterable[Topic], *, tail: bool = True
+) -> Stream[KafkaSourceMessage]:
+    names = [kafka.topic(topic.name) for topic in topics]
+    source = KafkaSource([kafka.bootstrap_servers], names, tail=tail, batch_size=flows.batch_size)
+    return op.input("read", flow, source)
+
+
+def decode(
+    messages: Stream[KafkaSourceMessage], kafka: KafkaSettings, parse: Callable[[dict], Any] = from_dict
+) -> Decoded:
+    """`parse` applied to each JSON value; what fails to parse becomes a dead letter."""
+    results = op.map("decode", messages, lambda msg: _decode_one(msg, kafka, parse))
+    split = op.branch("decoded_ok", results, lambda result: not isinstance(result, KafkaSinkMessage))
+    return Decoded(split.trues, split.falses)
+
+
+def _decode_one(msg: KafkaSourceMessage, kafka: KafkaSettings, parse: Callable[[dict], Any]) -> Any:
+    try:
+        return parse(orjson.loads(msg.value))
+    except (orjson.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        return dead_letter(msg, kafka, f"{type(exc).__name__}: {exc}")
+
+
+def dead_letter(msg: KafkaSourceMessage, kafka: KafkaSettings, reason: str) -> KafkaSinkMessage:
+    letter = {
+        "type": "dead_letter", "v": 1, "source_topic": msg.topic, "partition": msg.partition,
+        "offset": msg.offset, "reason": reason,
+        "key": None if msg.key is None else msg.key.decode(errors="replace"),
+        "value": None if msg.value is None else msg.value.decode(errors="replace"),
+    }
+    return KafkaSinkMessage(msg.topic.encode() if msg.topic else None, orjson.dumps(letter),
+                            topic=kafka.topic(DEAD_LETTERS.name))
+
+
+def message(kafka: KafkaSettings, topic: Topic, key: str, core_message: Any, **extra: Any) -> KafkaSinkMessage:
+    """A core message (command, report, event tuple) as a Kafka record on a registry topic;
+    `extra` fields travel beside the message's own (the ledger's forward sequence)."""
+    value = to_dict(core_message)
+    value.update(extra)
+    return KafkaSinkMessage(key.encode(), orjson.dumps(value), topic=kafka.topic(topic.name))
+
+
+def write(step_id: str, records: Stream[KafkaSinkMessage], kafka: KafkaSettings) -> None:
+    """Write records to the topics they name, idempotently with acks=all."""
+    config = {key: str(value).lower() if isinstance(value, bool) else str(value)
+              for key, value in PRODUCER_CONFIG.items()}
+    op.output(step_id, records, KafkaSink([kafka.bootstrap_servers], None, add_config=config))
