@@ -28,6 +28,7 @@ class KafkaSettings(BaseSettings):
     heap_mb: int = 512
     metadata_timeout_s: float = 60.0
     topic_prefix: str = ""  # namespaces every topic, e.g. for an isolated pipeline in tests
+    partitions: dict[str, int] = {}  # topic name -> partition count, overriding the registry (JSON)
 
     @property
     def bootstrap_servers(self) -> str:

@@ -109,6 +109,26 @@ def platform_up(
     typer.echo(f"stopped: {', '.join(stopped) or 'nothing of ours'}")
 
 
+@app.command("api")
+def api_serve() -> None:
+    """Serve the API alone (uvicorn; FASTTRADING_API_HOST/_PORT/_WORKERS), until Ctrl-C."""
+    from api.server import serve
+
+    serve()
+
+
+@bench_app.command("api")
+def bench_api(
+    orders: Annotated[int, typer.Option(help="Orders to place in the measured run.")] = 20_000,
+    connections: Annotated[int, typer.Option(help="Concurrent HTTP connections.")] = 64,
+    url: Annotated[str, typer.Option(help="An API already running; default: spawn one.")] = "",
+) -> None:
+    """Authenticated order placement over loopback; prints one JSON object as its last line."""
+    from infra.bench.api import main as bench_main
+
+    bench_main(orders=orders, connections=connections, url=url or None)
+
+
 def _wait_for_stop_signal() -> None:
     # Handlers are set explicitly: a shell that starts us in the background makes us ignore SIGINT.
     stop = threading.Event()

@@ -1,0 +1,1 @@
+"""SQL the API runs, one module per table family. Every statement is parameterized (`%s`)."""
