@@ -32,6 +32,7 @@ def _settle(future: asyncio.Future, error) -> None:
 class CommandIntake:
     def __init__(self, settings: KafkaSettings) -> None:
         self._producer = make_producer(settings, **{"message.timeout.ms": DELIVERY_TIMEOUT_MS})
+        self._topic = settings.topic(ACCOUNT_COMMANDS.name)
         self._stopping = threading.Event()
         self._poller = threading.Thread(target=self._serve_delivery_reports, name="intake-poll", daemon=True)
         self._poller.start()
@@ -44,7 +45,7 @@ class CommandIntake:
         delivered = loop.create_future()
         try:
             self._producer.produce(
-                ACCOUNT_COMMANDS.name, encode_event(event), encode_key(command.account),
+                self._topic, encode_event(event), encode_key(command.account),
                 on_delivery=lambda error, _msg: loop.call_soon_threadsafe(_settle, delivered, error),
             )
         except BufferError:

@@ -47,7 +47,7 @@ def _apply(outcome: Outcome, order_id: str, order_type: str, event: dict) -> boo
         outcome.status, outcome.reject_reason = "rejected", event.get("reason")
         return True
     if kind == "accepted":
-        outcome.status = "open"
+        outcome.status = "new"
         return order_type in STOP_TYPES
     if kind == "rested":
         outcome.status = "partially_filled" if outcome.filled_lots else "open"

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import DecimalStr
 from matcher.symbols import SymbolSpec
 
-OrderStatus = Literal["pending", "open", "partially_filled", "filled", "cancelled", "expired", "rejected"]
+OrderStatus = Literal["pending", "new", "triggered", "open", "partially_filled", "filled", "cancelled", "expired", "rejected"]
 
 
 class OrderCreate(BaseModel):

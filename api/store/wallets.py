@@ -54,11 +54,11 @@ async def record_transfer(conn: AsyncConnection, cmd_id: str, account_id: str, k
 
 
 async def transfers(conn: AsyncConnection, account_id: str, kind: str, limit: int, offset: int) -> list[dict]:
-    """Newest first; `completed` once the ledger journaled the command, `pending` until then."""
+    """Newest first; `completed` once the ledger journaled the command (its entry `<cmd_id>:0`)."""
     cur = await conn.execute(
         "SELECT t.cmd_id, t.kind, t.asset, t.amount, t.address, t.requested_at,"
         " CASE WHEN EXISTS (SELECT 1 FROM ledger_entries e WHERE e.account_id = t.account_id"
-        "   AND e.command_id = t.cmd_id) THEN 'completed' ELSE 'pending' END AS status"
+        "   AND e.command_id = t.cmd_id || ':0') THEN 'completed' ELSE 'pending' END AS status"
         " FROM transfers t WHERE t.account_id = %s AND t.kind = %s"
         " ORDER BY t.requested_at DESC LIMIT %s OFFSET %s", (account_id, kind, limit, offset))
     return await cur.fetchall()
