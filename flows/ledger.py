@@ -2,8 +2,11 @@
 
 Input:   `account.commands` (key account): place, cancel, amend, deposit, withdraw from users, and
          execution reports from the matching flow. Its only input (SPEC §3).
-State:   one `AccountLedger` per account, plus the account's forward sequence.
-Outputs: `orders.accepted` (key symbol): accepted commands, each with `lseq`, the account's forward
+State:   keyed by the input's Kafka partition: the `AccountLedger` of every account on it, and each
+         account's forward sequence. Keying by partition rather than by account keeps the log's
+         order: Bytewax groups a batch by key, so per-account keys would let a later order of one
+         account overtake an earlier order of another on its way to the book.
+Outputs: `orders.accepted` (key symbol): accepted commands, each with `lseq`, its account's forward
          sequence, so the matcher drops what a replay forwards twice;
          `ledger.events` (key account): journal entries and rejections; `deadletter`.
 """
@@ -13,7 +16,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 import bytewax.operators as op
-from bytewax.connectors.kafka import KafkaSinkMessage
+from bytewax.connectors.kafka import KafkaSinkMessage, KafkaSourceMessage
 from bytewax.dataflow import Dataflow
 from bytewax.operators import StatefulBatchLogic
 
@@ -25,41 +28,54 @@ from matcher.snapshot import ledger_from_dict, ledger_to_dict
 from matcher.symbols import SymbolSpec
 
 
-class AccountLedgerLogic(StatefulBatchLogic):
-    """One account's ledger inside Bytewax; emits Kafka records ready to write."""
+class PartitionLedgerLogic(StatefulBatchLogic):
+    """The ledgers of one `account.commands` partition; emits Kafka records in input order."""
 
     def __init__(self, listing: Mapping[str, SymbolSpec], kafka: KafkaSettings, resume: dict | None) -> None:
         self.listing, self.kafka = listing, kafka
-        self.ledger: AccountLedger | None = None  # Bytewax does not tell a builder its key: first command does
-        self.forwarded = 0
+        self.ledgers: dict[str, AccountLedger] = {}
+        self.forwarded: dict[str, int] = {}
+        # Snapshots of accounts untouched since the last epoch are reused, not rebuilt.
+        self.snapshots: dict[str, dict] = {}
+        self.dirty: set[str] = set()
         if resume is not None:
-            self.ledger, self.forwarded = ledger_from_dict(resume["ledger"], listing), resume["forwarded"]
+            self.snapshots, self.forwarded = dict(resume["accounts"]), dict(resume["forwarded"])
+            self.ledgers = {account: ledger_from_dict(data, listing) for account, data in self.snapshots.items()}
 
     def on_batch(self, commands: list[Any]) -> tuple[Iterable[KafkaSinkMessage], bool]:
-        if self.ledger is None:
-            self.ledger = AccountLedger(commands[0].account, self.listing)
         records = []
-        account = self.ledger.account
         for command in commands:
-            out = self.ledger.process(command)
+            account = command.account
+            ledger = self.ledgers.get(account)
+            if ledger is None:
+                ledger = self.ledgers[account] = AccountLedger(account, self.listing)
+            self.dirty.add(account)
+            out = ledger.process(command)
             for event in out.events:
                 records.append(wiring.message(self.kafka, LEDGER_EVENTS, account, event))
             for forward in out.forward:
-                self.forwarded += 1
-                records.append(wiring.message(self.kafka, ORDERS_ACCEPTED, forward.symbol, forward,
-                                              lseq=self.forwarded))
+                lseq = self.forwarded[account] = self.forwarded.get(account, 0) + 1
+                records.append(wiring.message(self.kafka, ORDERS_ACCEPTED, forward.symbol, forward, lseq=lseq))
         return records, StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> dict:
-        return {"ledger": ledger_to_dict(self.ledger), "forwarded": self.forwarded}
+        for account in self.dirty:
+            self.snapshots[account] = ledger_to_dict(self.ledgers[account])
+        self.dirty.clear()
+        return {"accounts": dict(self.snapshots), "forwarded": dict(self.forwarded)}
+
+
+def partition_key(msg: KafkaSourceMessage) -> str:
+    return f"{msg.topic}:{msg.partition}"
 
 
 def build_flow(kafka: KafkaSettings, flows: FlowSettings, listing: Mapping[str, SymbolSpec]) -> Dataflow:
     flow = Dataflow("ledger")
     messages = wiring.read_topics(flow, kafka, flows, [ACCOUNT_COMMANDS])
-    decoded = wiring.decode(messages, kafka)
-    by_account = op.key_on("by_account", decoded.oks, lambda command: command.account)
-    records = op.stateful_batch("ledger", by_account, lambda resume: AccountLedgerLogic(listing, kafka, resume))
+    by_partition = op.key_on("by_partition", messages, partition_key)
+    decoded = wiring.decode_keyed(by_partition, kafka)
+    records = op.stateful_batch("ledger", decoded.oks,
+                                lambda resume: PartitionLedgerLogic(listing, kafka, resume))
     outputs = op.merge("outputs", op.key_rm("unkey", records), decoded.errs)
     wiring.write("write", outputs, kafka)
     return flow

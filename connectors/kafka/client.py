@@ -7,9 +7,10 @@ have processed.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Iterable
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from connectors.kafka.errors import KafkaError
@@ -71,7 +72,8 @@ def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = TOPICS.valu
     admin = make_admin(settings)
     existing = set(admin.list_topics(timeout=10).topics)
     missing = [
-        NewTopic(settings.topic(topic.name), num_partitions=topic.partitions, replication_factor=1)
+        NewTopic(settings.topic(topic.name), num_partitions=settings.partitions.get(topic.name, topic.partitions),
+                 replication_factor=1)
         for topic in topics
         if settings.topic(topic.name) not in existing
     ]
@@ -85,4 +87,38 @@ def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = TOPICS.valu
         except KafkaException as exc:
             if exc.args[0].name() != "TOPIC_ALREADY_EXISTS":  # a concurrent `up` made it first
                 raise KafkaError(f"cannot create topic {name}: {exc}") from None
+    _wait_for_leaders(settings, created)
     return created
+
+
+def _wait_for_leaders(settings: KafkaSettings, names: list[str], timeout_s: float = 30.0) -> None:
+    """Creation returns before every partition's leader serves it; a produce or an offset query then
+    fails with NOT_LEADER, so wait until each new partition answers an offset query."""
+    consumer = Consumer({"bootstrap.servers": settings.bootstrap_servers, "group.id": "fasttrading-topic-check"})
+    deadline = time.monotonic() + timeout_s
+    try:
+        pending = [(name, None) for name in names]
+        while pending:
+            waiting = []
+            for name, partitions in pending:
+                if partitions is None:
+                    metadata = consumer.list_topics(name, timeout=10).topics.get(name)
+                    partitions = list(metadata.partitions) if metadata and not metadata.error else []
+                    if not partitions:
+                        waiting.append((name, None))
+                        continue
+                not_ready = []
+                for index in partitions:
+                    try:
+                        consumer.get_watermark_offsets(TopicPartition(name, index), timeout=5)
+                    except KafkaException:
+                        not_ready.append(index)
+                if not_ready:
+                    waiting.append((name, not_ready))
+            pending = waiting
+            if pending and time.monotonic() > deadline:
+                raise KafkaError(f"new topics not served after {timeout_s:.0f}s: {[n for n, _ in pending]}")
+            if pending:
+                time.sleep(0.1)
+    finally:
+        consumer.close()

@@ -1,0 +1,165 @@
+"""An isolated FastTrading pipeline on the shared stack, for flow tests.
+
+Each pipeline has its own topic prefix, its own listing (symbols and assets no other test uses, so
+PostgreSQL rows and Redis keys never collide), and its own recovery directory; its flows run as real
+`fasttrading flows run` processes that a test can kill -9 and restart.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import orjson
+from confluent_kafka import Consumer, TopicPartition
+
+from connectors.kafka.client import ensure_topics, make_producer
+from connectors.kafka.topics import TOPICS
+from connectors.settings import KafkaSettings
+from infra.stack.services import StackConfig
+from matcher.messages import to_dict
+from matcher.symbols import SymbolSpec
+
+FASTTRADING = str(Path(sys.executable).with_name("fasttrading"))
+
+
+def test_listing(tag: str, symbols: int = 2) -> dict[str, SymbolSpec]:
+    quote = f"Q{tag}"
+    specs = [
+        SymbolSpec(f"B{i}{tag}-{quote}", f"B{i}{tag}", quote, base_decimals=6, quote_decimals=4, tick_size="0.01",
+                   lot_size="0.01", min_qty_lots=1, min_notional=0, maker_fee_bps=10, taker_fee_bps=20)
+        for i in range(symbols)
+    ]
+    return {spec.symbol: spec for spec in specs}
+
+
+@dataclass
+class Pipeline:
+    stack: StackConfig
+    directory: Path
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8].upper())
+    listing_tag: str | None = None  # share another pipeline's symbols (for runs that must not meet in the stores)
+    partitions: dict[str, int] = field(default_factory=dict)
+    symbols: int = 2
+    processes: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.listing = test_listing(self.listing_tag or self.tag, self.symbols)
+        listing_file = self.directory / "listing.json"
+        listing_file.write_bytes(orjson.dumps([spec.to_dict() for spec in self.listing.values()]))
+        self.kafka = KafkaSettings(**{**self.stack.kafka.model_dump(), "topic_prefix": f"t{self.tag}.",
+                                      "partitions": self.partitions})
+        self.env = {
+            **os.environ,
+            "FASTTRADING_KAFKA_TOPIC_PREFIX": self.kafka.topic_prefix,
+            "FASTTRADING_KAFKA_PARTITIONS": orjson.dumps(self.partitions).decode(),
+            "FASTTRADING_LISTING_FILE": str(listing_file),
+            "FASTTRADING_FLOW_RECOVERY_DIR": str(self.directory / "recovery"),
+            "FASTTRADING_FLOW_SNAPSHOT_INTERVAL_S": "0.5",
+        }
+        ensure_topics(self.kafka)
+
+    # --- flows ---------------------------------------------------------------------------------------
+    def start(self, name: str, *args: str, key: str | None = None) -> subprocess.Popen:
+        log = open(self.directory / f"{key or name}.log", "ab")
+        process = subprocess.Popen([FASTTRADING, "flows", "run", name, *args], env=self.env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.setdefault(key or name, []).append(process)
+        return process
+
+    def kill(self, key: str) -> None:
+        """SIGKILL every process of `key`: no clean shutdown, no final snapshot."""
+        for process in self.processes.pop(key, []):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def stop(self) -> None:
+        for key in list(self.processes):
+            self.kill(key)
+
+    def assert_running(self) -> None:
+        for key, processes in self.processes.items():
+            for process in processes:
+                assert process.poll() is None, f"{key} exited: {(self.directory / f'{key}.log').read_text()[-3000:]}"
+
+    # --- topics --------------------------------------------------------------------------------------
+    def produce(self, commands: Iterable, topic: str = "account.commands") -> int:
+        producer = make_producer(self.kafka, **{"queue.buffering.max.messages": 1_000_000})
+        count = 0
+        for command in commands:
+            producer.produce(self.kafka.topic(topic), orjson.dumps(to_dict(command)), command.account.encode())
+            count += 1
+            if count % 10_000 == 0:
+                producer.poll(0)
+        assert producer.flush(60) == 0
+        return count
+
+    def produce_raw(self, topic: str, records: Iterable[tuple[bytes | None, bytes]], partition: int) -> None:
+        producer = make_producer(self.kafka)
+        for key, value in records:
+            producer.produce(self.kafka.topic(topic), value, key, partition=partition)
+        assert producer.flush(60) == 0
+
+    def read(self, topic: str) -> dict[int, list[tuple[bytes | None, bytes]]]:
+        """Every record of `topic`, per partition, in log order."""
+        name = self.kafka.topic(topic)
+        consumer = Consumer({"bootstrap.servers": self.kafka.bootstrap_servers, "group.id": f"read-{uuid.uuid4()}",
+                             "enable.auto.commit": False, "enable.partition.eof": False})
+        try:
+            partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
+            out: dict[int, list[tuple[bytes | None, bytes]]] = {}
+            for index in sorted(partitions):
+                low, high = consumer.get_watermark_offsets(TopicPartition(name, index), timeout=10)
+                records: list[tuple[bytes | None, bytes]] = []
+                if high > low:
+                    consumer.assign([TopicPartition(name, index, low)])
+                    while len(records) < high - low:
+                        for msg in consumer.consume(min(10_000, high - low - len(records)), 5):
+                            assert msg.error() is None, msg.error()
+                            records.append((msg.key(), msg.value()))
+                out[index] = records
+            return out
+        finally:
+            consumer.close()
+
+    def end_offsets(self) -> dict[str, int]:
+        consumer = Consumer({"bootstrap.servers": self.kafka.bootstrap_servers, "group.id": "offsets"})
+        try:
+            totals = {}
+            for topic in TOPICS:
+                name = self.kafka.topic(topic)
+                partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
+                totals[topic] = sum(consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1]
+                                    for p in partitions)
+            return totals
+        finally:
+            consumer.close()
+
+    def settle(self, *, quiet_s: float = 3.0, timeout_s: float = 300.0,
+               ready: Callable[[], bool] = lambda: True) -> None:
+        """Wait until every running stage has answered its input, `ready()` holds, and no topic has
+        grown for `quiet_s` seconds. (A stage still starting up has produced nothing yet.)"""
+        deadline = time.monotonic() + timeout_s
+        last, quiet_since = None, time.monotonic()
+        while time.monotonic() < deadline:
+            self.assert_running()
+            offsets = self.end_offsets()
+            if offsets != last:
+                last, quiet_since = offsets, time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_s and self._stages_answered(offsets) and ready():
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"pipeline {self.tag} did not settle: {last}")
+
+    def _stages_answered(self, offsets: dict[str, int]) -> bool:
+        stages = {"ledger": ("account.commands", "ledger.events"), "matching": ("orders.accepted", "matcher.events")}
+        return all(offsets[output] > 0 or offsets[source] == 0
+                   for name, (source, output) in stages.items() if name in self.processes)

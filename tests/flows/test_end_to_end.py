@@ -1,0 +1,74 @@
+"""A command written to `account.commands` becomes trades, journal lines, rows and a book."""
+
+import time
+
+import orjson
+
+from connectors.postgres.pool import connect
+from connectors.redis import keys
+from connectors.redis.client import make_redis
+from matcher.commands import Deposit, PlaceOrder
+
+
+def _events(pipeline, topic):
+    return [orjson.loads(value) for records in pipeline.read(topic).values() for _, value in records]
+
+
+def test_orders_cross_through_topics_into_postgres_and_redis(make_pipeline, stack):
+    pipeline = make_pipeline()
+    for name in ("ledger", "matching", "projections"):
+        pipeline.start(name)
+    spec = next(iter(pipeline.listing.values()))
+    alice, bob, carol = (f"{name}-{pipeline.tag}" for name in ("alice", "bob", "carol"))
+    now = time.time_ns()
+    pipeline.produce([
+        Deposit(cmd_id=f"{alice}-d", ts_ns=now, account=alice, asset=spec.quote, amount=10_000_000),
+        Deposit(cmd_id=f"{bob}-d", ts_ns=now + 1, account=bob, asset=spec.base, amount=100_000_000),
+        PlaceOrder(cmd_id=f"{bob}-p", ts_ns=now + 2, account=bob, symbol=spec.symbol, order_id=f"{bob}-s",
+                   side="sell", price=10_000, qty=10),
+        PlaceOrder(cmd_id=f"{alice}-p", ts_ns=now + 3, account=alice, symbol=spec.symbol, order_id=f"{alice}-b",
+                   side="buy", price=10_100, qty=4),
+        PlaceOrder(cmd_id=f"{carol}-p", ts_ns=now + 4, account=carol, symbol=spec.symbol, order_id=f"{carol}-b",
+                   side="buy", price=10_100, qty=4),
+    ])
+
+    def projected() -> bool:
+        with connect(stack.postgres) as conn:
+            return conn.execute("SELECT count(*) FROM trades WHERE symbol = %s", (spec.symbol,)).fetchone()[0] > 0
+
+    pipeline.settle(ready=projected)
+
+    [trade] = [e for e in _events(pipeline, "matcher.events") if e["type"] == "trade"]
+    assert (trade["price"], trade["qty"], trade["maker_order_id"], trade["taker_order_id"]) == (
+        10_000, 4, f"{bob}-s", f"{alice}-b")
+    journal = [e for e in _events(pipeline, "ledger.events") if e["type"] == "journal"]
+    assert {e["reason"] for e in journal} >= {"deposit", "hold", "settle", "fee"}
+    [rejection] = [e for e in _events(pipeline, "ledger.events") if e["type"] == "ledger_rejected"]
+    assert (rejection["account"], rejection["reason"]) == (carol, "INSUFFICIENT_FUNDS")
+    # nothing else changes for carol: no order reaches the book, no money moves
+    assert all(e["account"] != carol for e in _events(pipeline, "orders.accepted"))
+    assert all(carol not in (e["from_account"], e["to_account"]) for e in journal)
+
+    with connect(stack.postgres) as conn:
+        rows = conn.execute(
+            "SELECT price_ticks, quantity_lots, maker_account_id, taker_account_id FROM trades WHERE symbol = %s",
+            (spec.symbol,)).fetchall()
+        assert rows == [(10_000, 4, bob, alice)]
+        balances = dict(((account, asset), (int(a), int(h))) for account, asset, a, h in conn.execute(
+            "SELECT account_id, asset, available, held FROM balances WHERE account_id IN (%s, %s, %s)",
+            (alice, bob, carol)).fetchall())
+        notional = spec.notional(10_000, 4)
+        taker_fee, maker_fee = spec.fee(notional, 20), spec.fee(notional, 10)
+        assert balances[(alice, spec.base)] == (4 * spec.base_per_lot, 0)
+        assert balances[(alice, spec.quote)] == (10_000_000 - notional - taker_fee, 0)
+        assert balances[(bob, spec.quote)] == (notional - maker_fee, 0)
+        assert balances[(bob, spec.base)] == (100_000_000 - 10 * spec.base_per_lot, 6 * spec.base_per_lot)
+        assert not any(account == carol for account, _ in balances)
+        statuses = dict(conn.execute("SELECT order_id, status FROM orders WHERE symbol = %s",
+                                     (spec.symbol,)).fetchall())
+        assert statuses == {f"{bob}-s": "partially_filled", f"{alice}-b": "filled"}
+
+    redis = make_redis(stack.redis)
+    assert redis.hgetall(keys.book_side(spec.symbol, "sell")) == {"10000": "6"}
+    assert redis.hgetall(keys.book_side(spec.symbol, "buy")) == {}
+    assert redis.get(keys.last_price(spec.symbol)) == "10000"
