@@ -30,35 +30,59 @@ from connectors.settings import ApiSettings
 from matcher.symbols import SymbolSpec
 
 
-def get_runtime(request: Request) -> Runtime:
+# Every dependency is `async def`: FastAPI runs plain `def` dependencies in a worker thread, a thread
+# hop per dependency per request that costs more than the work they do.
+async def get_runtime(request: Request) -> Runtime:
     return request.app.state.runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+async def get_settings(request: Request) -> ApiSettings:
+    return request.app.state.runtime.settings
 
 
-def get_settings(runtime: RuntimeDep) -> ApiSettings:
-    return runtime.settings
+async def get_pool(request: Request) -> AsyncConnectionPool:
+    return request.app.state.runtime.pool
 
 
-def get_pool(runtime: RuntimeDep) -> AsyncConnectionPool:
-    return runtime.pool
-
-
-async def get_conn(runtime: RuntimeDep) -> AsyncIterator[AsyncConnection]:
-    async with runtime.pool.connection() as conn:
+async def get_conn(request: Request) -> AsyncIterator[AsyncConnection]:
+    async with request.app.state.runtime.pool.connection() as conn:
         yield conn
 
 
+async def get_redis(request: Request) -> Redis:
+    return request.app.state.runtime.redis
+
+
+async def get_limiter(request: Request) -> RateLimiter:
+    return request.app.state.runtime.limiter
+
+
+async def get_intake(request: Request) -> CommandIntake:
+    return request.app.state.runtime.intake
+
+
+async def get_fanout(request: Request) -> Fanout:
+    return request.app.state.runtime.fanout
+
+
+async def get_listing(request: Request) -> Mapping[str, SymbolSpec]:
+    return request.app.state.runtime.listing
+
+
+async def get_assets(request: Request) -> Mapping[str, int]:
+    return request.app.state.runtime.assets
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 Pool = Annotated[AsyncConnectionPool, Depends(get_pool)]
 Conn = Annotated[AsyncConnection, Depends(get_conn)]
-RedisDep = Annotated[Redis, Depends(lambda runtime=Depends(get_runtime): runtime.redis)]
-Limiter = Annotated[RateLimiter, Depends(lambda runtime=Depends(get_runtime): runtime.limiter)]
-Intake = Annotated[CommandIntake, Depends(lambda runtime=Depends(get_runtime): runtime.intake)]
-FanoutDep = Annotated[Fanout, Depends(lambda runtime=Depends(get_runtime): runtime.fanout)]
-Listing = Annotated[Mapping[str, SymbolSpec], Depends(lambda runtime=Depends(get_runtime): runtime.listing)]
-Assets = Annotated[Mapping[str, int], Depends(lambda runtime=Depends(get_runtime): runtime.assets)]
+RedisDep = Annotated[Redis, Depends(get_redis)]
+Limiter = Annotated[RateLimiter, Depends(get_limiter)]
+Intake = Annotated[CommandIntake, Depends(get_intake)]
+FanoutDep = Annotated[Fanout, Depends(get_fanout)]
+Listing = Annotated[Mapping[str, SymbolSpec], Depends(get_listing)]
+Assets = Annotated[Mapping[str, int], Depends(get_assets)]
 
 bearer_scheme = HTTPBearer(auto_error=False, description="JWT from /api/v1/auth/login")
 api_key_scheme = APIKeyHeader(name="FT-API-KEY", auto_error=False,

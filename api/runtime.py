@@ -8,7 +8,7 @@ from typing import Mapping
 
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from api.fanout import Fanout
 from api.intake import CommandIntake
@@ -30,8 +30,10 @@ class Runtime:
 
 
 def make_redis(settings: RedisSettings) -> Redis:
-    return Redis(host=settings.host, port=settings.port, db=settings.db, decode_responses=True,
-                 socket_timeout=5, socket_connect_timeout=2, max_connections=256)
+    # A blocking pool: a burst waits for a free connection instead of failing with "too many".
+    pool = BlockingConnectionPool(host=settings.host, port=settings.port, db=settings.db, decode_responses=True,
+                                  socket_timeout=5, socket_connect_timeout=2, max_connections=64, timeout=5)
+    return Redis(connection_pool=pool)
 
 
 async def open_pool(settings: PostgresSettings) -> AsyncConnectionPool:

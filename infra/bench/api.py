@@ -1,0 +1,109 @@
+"""`fasttrading bench api`: authenticated order placement over loopback, through the whole intake.
+
+Each request is a JWT-authenticated `POST /api/v1/orders` (limit buy far below the market, so it
+would rest), going through the security headers, body limit, Redis rate limits (the benchmark user's
+limits raised via `users.requests_per_min` / `orders_per_s`), validation, the `pending` insert into
+PostgreSQL and an acks=all Kafka produce that is awaited before the answer. `connections` clients
+(asyncio + httpx, one keep-alive connection each) send back to back for `orders` requests after a
+short warm-up. Prints one JSON object as its last line:
+`{"requests": N, "orders_per_s": X, "p50_ms": X, "p99_ms": X, "errors": N}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import time
+import uuid
+
+import httpx
+import orjson
+
+from api.server import spawn
+from connectors.postgres.pool import connect
+from connectors.settings import PostgresSettings, load
+
+BENCH_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
+ORDER = orjson.dumps({"symbol": "BTC-USDT", "side": "buy", "price": "1000.00", "quantity": "0.01"})
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _bench_user(url: str) -> str:
+    """Register a user, raise its limits, and return a bearer token that carries them."""
+    email, password = f"bench-{uuid.uuid4().hex[:10]}@example.com", "benchmark-password"
+    with httpx.Client(base_url=url, timeout=30) as http:
+        created = http.post("/api/v1/auth/register", json={"email": email, "password": password})
+        created.raise_for_status()
+        with connect(load(PostgresSettings)) as conn:
+            conn.execute("UPDATE users SET requests_per_min = 100000000, orders_per_s = 1000000 WHERE user_id = %s",
+                         (created.json()["user_id"],))
+        token = http.post("/api/v1/auth/login", json={"email": email, "password": password})
+        token.raise_for_status()
+        return token.json()["access_token"]
+
+
+async def _drive(url: str, token: str, total: int, connections: int) -> tuple[list[float], int, float]:
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    latencies: list[float] = []
+    errors = 0
+    remaining = total
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        nonlocal remaining, errors
+        while remaining > 0:
+            remaining -= 1
+            start = time.perf_counter()
+            try:
+                response = await http.post("/api/v1/orders", content=ORDER, headers=headers)
+                ok = response.status_code == 201
+            except httpx.HTTPError:
+                ok = False
+            latencies.append(time.perf_counter() - start)
+            errors += not ok
+
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=url, timeout=30, limits=limits) as http:
+        warm = min(500, total)
+        remaining = warm
+        await asyncio.gather(*(worker(http) for _ in range(connections)))
+        latencies.clear()
+        errors, remaining = 0, total
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(http) for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+    return latencies, errors, elapsed
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+def main(orders: int = 20_000, connections: int = 64, url: str | None = None, workers: int | None = None) -> dict:
+    server = None
+    if url is None:
+        workers = workers or int(os.environ.get("FASTTRADING_API_WORKERS", "0")) or max(1, (os.cpu_count() or 1))
+        env = {"FASTTRADING_API_PORT": str(_free_port()), "FASTTRADING_API_WORKERS": str(workers),
+               "FASTTRADING_API_IP_REQUESTS_PER_MIN": "1000000",
+               "FASTTRADING_PG_POOL_MAX_SIZE": os.environ.get("FASTTRADING_PG_POOL_MAX_SIZE", "16")}
+        if os.environ.get("FASTTRADING_ENV", "dev") != "dev" and "FASTTRADING_API_SECRET_KEY" not in os.environ:
+            env["FASTTRADING_API_SECRET_KEY"] = BENCH_SECRET
+        server = spawn(env)
+        url = server.url
+    try:
+        token = _bench_user(url)
+        latencies, errors, elapsed = asyncio.run(_drive(url, token, orders, connections))
+    finally:
+        if server is not None:
+            server.stop()
+    latencies.sort()
+    result = {"requests": len(latencies), "orders_per_s": round(len(latencies) / elapsed, 1),
+              "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
+              "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2), "errors": errors}
+    print(orjson.dumps(result).decode())
+    return result
