@@ -23,12 +23,13 @@ In-process wiring for tests, benchmarks and simulation: `Exchange` (matcher.exch
 
 from matcher.codes import *  # noqa: F401,F403  (reject codes are part of the public API)
 from matcher.commands import AdvanceTime, AmendOrder, CancelOrder, Deposit, PlaceOrder, Withdraw
-from matcher.engine import MatchingEngine, check_place
+from matcher.engine import MatchingEngine
 from matcher.exchange import Exchange, Ledger
 from matcher.ledger import AccountLedger, LedgerInvariantError, LedgerOutput, journal_lines
 from matcher.messages import decode, encode, from_dict, to_dict
 from matcher.reports import ExecutionReport, execution_reports
 from matcher.symbols import IncrementError, SymbolSpec
+from matcher.validation import check_place
 
 __all__ = [
     "AccountLedger", "AdvanceTime", "AmendOrder", "CancelOrder", "Deposit", "Exchange", "ExecutionReport",

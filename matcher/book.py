@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from sortedcontainers import SortedList
 
+from matcher.enums import STP_CANCEL_OLDEST, STP_NONE
+
 _SWEEP_MIN = 64  # do not sweep empty levels before there are at least this many
 
 
@@ -167,6 +169,32 @@ class BookSide:
         """Every resting order, best level first, in time priority within a level."""
         for level in self.iter_levels():
             yield from level.orders.values()
+
+    def fillable(self, order: Order, spec) -> bool:
+        """Could this side fill all of `order` right now? The dry run of matching that FOK needs:
+        same price limit, quote budget and self-trade prevention rules as the engine's `_take`."""
+        need, budget, limit, is_buy = order.remaining, order.budget, order.price, order.is_buy
+        stp, account, bps = order.stp, order.account, spec.taker_fee_bps
+        for level in self.iter_levels():
+            price = level.price
+            if limit is not None and (price > limit if is_buy else price < limit):
+                return False
+            for maker in level.orders.values():
+                if stp != STP_NONE and maker.account == account:
+                    if stp == STP_CANCEL_OLDEST:
+                        continue
+                    return False
+                qty = min(need, maker.remaining)
+                if budget is not None:
+                    qty = min(qty, spec.affordable_lots(price, budget, bps))
+                    if qty == 0:
+                        return False
+                    notional = spec.notional(price, qty)
+                    budget -= notional + spec.fee(notional, bps)
+                need -= qty
+                if need == 0:
+                    return True
+        return False
 
     def _sweep(self) -> None:
         live = {price: level for price, level in self.levels.items() if level.orders}

@@ -16,13 +16,11 @@ from sortedcontainers import SortedList
 
 from matcher import codes
 from matcher.book import BookSide, Order
-from matcher.enums import (BUY, FOK, GTD, LIMIT, MARKET, ORDER_TYPES, RESTING_TIFS, SELL, SIDES, STOP_LIMIT,
-                           STOP_MARKET, STP_CANCEL_BOTH, STP_CANCEL_NEWEST, STP_CANCEL_OLDEST, STP_MODES,
-                           STP_NONE, TIMES_IN_FORCE)
+from matcher.enums import (BUY, FOK, GTD, LIMIT, RESTING_TIFS, SELL, STOP_LIMIT, STOP_MARKET, STP_CANCEL_NEWEST,
+                           STP_CANCEL_OLDEST, STP_NONE)
 from matcher.symbols import BPS, MAX_INT, SymbolSpec
+from matcher.validation import check_place
 
-_STOP_TYPES = (STOP_LIMIT, STOP_MARKET)
-_MARKET_TIFS = ("IOC", FOK)
 _BOOK_TYPES = (LIMIT, STOP_LIMIT)  # order types whose remainder may rest in the book
 
 
@@ -172,7 +170,7 @@ class MatchingEngine:
         order_type = order.order_type
         is_stop = order_type == STOP_LIMIT or order_type == STOP_MARKET
         if not is_stop:
-            if order.tif == FOK and not self._fillable(order):
+            if order.tif == FOK and not (self.asks if order.is_buy else self.bids).fillable(order, self.spec):
                 return self._reject(events, command, "place", codes.FOK_NOT_FILLABLE, order.qty, ts)
             if order.post_only and self._crosses(is_buy, order.price):
                 return self._reject(events, command, "place", codes.POST_ONLY_WOULD_TAKE, order.qty, ts)
@@ -302,31 +300,6 @@ class MatchingEngine:
     def _crosses(self, is_buy: bool, price: int) -> bool:
         best = self.asks.best if is_buy else self.bids.best
         return best is not None and (best <= price if is_buy else best >= price)
-
-    def _fillable(self, order: Order) -> bool:
-        """Dry run of `_take` for FOK: would `order` fill completely right now?"""
-        need, budget, limit, is_buy = order.remaining, order.budget, order.price, order.is_buy
-        stp, account, spec = order.stp, order.account, self.spec
-        for level in (self.asks if is_buy else self.bids).iter_levels():
-            price = level.price
-            if limit is not None and (price > limit if is_buy else price < limit):
-                return False
-            for maker in level.orders.values():
-                if stp != STP_NONE and maker.account == account:
-                    if stp == STP_CANCEL_OLDEST:
-                        continue
-                    return False
-                qty = min(need, maker.remaining)
-                if budget is not None:
-                    qty = min(qty, spec.affordable_lots(price, budget, spec.taker_fee_bps))
-                    if qty == 0:
-                        return False
-                    notional = spec.notional(price, qty)
-                    budget -= notional + spec.fee(notional, spec.taker_fee_bps)
-                need -= qty
-                if need == 0:
-                    return True
-        return False
 
     # --- the moves -----------------------------------------------------------------------------------
     def _enter(self, order: Order, events: list, ts: int, is_new: bool) -> None:
@@ -498,7 +471,7 @@ class MatchingEngine:
             self.seq = seq = self.seq + 1
             events.append(("triggered", symbol, seq, ts, order.order_id, order.account, order.stop_price, last))
         for order in batch:
-            if order.tif == FOK and not self._fillable(order):
+            if order.tif == FOK and not (self.asks if order.is_buy else self.bids).fillable(order, self.spec):
                 self.seq = seq = self.seq + 1
                 events.append(("cancelled", symbol, seq, ts, order.order_id, order.account, order.remaining,
                                codes.FOK_NOT_FILLABLE))
@@ -524,41 +497,3 @@ class MatchingEngine:
 
 def _by_seq(order: Order) -> int:
     return order.seq
-
-
-def check_place(spec: SymbolSpec, c, now_ns: int) -> str | None:
-    """Validate a `PlaceOrder` against its symbol (shared by the ledger and the matcher).
-
-    >>> from matcher.commands import PlaceOrder
-    >>> spec = SymbolSpec("BTC-USDT", "BTC", "USDT", 8, 6, "0.01", "0.0001")
-    >>> check_place(spec, PlaceOrder(cmd_id="c", ts_ns=0, account="a", symbol="BTC-USDT", order_id="o",
-    ...                              side="buy", order_type="market", tif="IOC", qty=1), 0)
-    'MARKET_BUY_UNBOUNDED'
-    """
-    order_type, tif = c.order_type, c.tif
-    if c.side not in SIDES or order_type not in ORDER_TYPES:
-        return codes.INVALID_ORDER_TYPE
-    if tif not in TIMES_IN_FORCE or (order_type == MARKET and tif not in _MARKET_TIFS):
-        return codes.INVALID_TIME_IN_FORCE
-    if (c.expire_ns is not None) != (tif == GTD):
-        return codes.INVALID_EXPIRY
-    if tif == GTD and (type(c.expire_ns) is not int or c.expire_ns <= max(now_ns, c.ts_ns)):
-        return codes.INVALID_EXPIRY
-    if c.stp not in STP_MODES or (c.post_only and (order_type != LIMIT or tif not in RESTING_TIFS)):
-        return codes.INVALID_FLAGS
-    is_market = order_type == MARKET or order_type == STOP_MARKET
-    if is_market:
-        budget = c.quote_budget
-        if budget is not None and (c.side != BUY or type(budget) is not int or budget <= 0):
-            return codes.INVALID_AMOUNT
-        if c.side == BUY and budget is None and c.price is None:
-            return codes.MARKET_BUY_UNBOUNDED
-    elif c.price is None or c.quote_budget is not None:
-        return codes.INVALID_PRICE if c.price is None else codes.INVALID_AMOUNT
-    if order_type in _STOP_TYPES:
-        stop = c.stop_price
-        if type(stop) is not int or stop <= 0:
-            return codes.INVALID_PRICE
-    elif c.stop_price is not None:
-        return codes.INVALID_PRICE
-    return spec.check_order(c.price, c.qty)

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from matcher import codes
 from matcher.commands import AmendOrder, CancelOrder, Deposit, PlaceOrder, Withdraw
-from matcher.engine import check_place
+from matcher.validation import check_place
 from matcher.reports import ExecutionReport
 from matcher.symbols import SymbolSpec
 
