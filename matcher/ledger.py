@@ -252,6 +252,8 @@ class AccountLedger:
         self.cursors[r.symbol] = position
         record = self.orders.get(r.order_id)
         if record is None:
+            if r.kind == "fill":
+                raise LedgerInvariantError(f"{self.account}: fill {r.report_id} for unknown order {r.order_id}")
             return []  # e.g. an amend answered after the order was done: nothing left to move
         spec = self.symbols[record.symbol]
         events: list[tuple] = []
