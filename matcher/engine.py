@@ -43,7 +43,7 @@ class MatchingEngine:
     """
 
     __slots__ = ("spec", "symbol", "bids", "asks", "orders", "stops", "buy_stops", "sell_stops",
-                 "expiries", "seen", "seq", "last_price", "now_ns")
+                 "expiries", "seen", "seq", "last_price", "now_ns", "swept")
 
     def __init__(self, spec: SymbolSpec) -> None:
         self.spec = spec
@@ -59,6 +59,7 @@ class MatchingEngine:
         self.seq = 0  # last event sequence number of this symbol
         self.last_price: int | None = None
         self.now_ns = 0  # event time: the largest command timestamp seen
+        self.swept: tuple[int, int] | None = None  # (low, high) trade prices not yet checked against stops
 
     # --- entry point ---------------------------------------------------------------------------------
     def process(self, command) -> list[tuple]:
@@ -185,7 +186,7 @@ class MatchingEngine:
                 self._wait(order)
         else:
             self._enter(order, events, ts, True)
-        if self.last_price != last and (self.buy_stops or self.sell_stops):
+        if self.swept is not None:
             self._run_stops(events, ts)
         return events
 
@@ -263,9 +264,8 @@ class MatchingEngine:
         opposite_best = self.asks.best if is_buy else self.bids.best
         if opposite_best is not None and (opposite_best <= price if is_buy else opposite_best >= price):
             del self.orders[order.order_id]
-            last = self.last_price
             self._enter(order, events, ts, False)
-            if self.last_price != last and (self.buy_stops or self.sell_stops):
+            if self.swept is not None:
                 self._run_stops(events, ts)
         else:
             level_qty = side.add(order)
@@ -349,7 +349,7 @@ class MatchingEngine:
         book_orders = self.orders
         symbol = self.symbol
         seq = self.seq
-        last = None
+        first = last = None
         killed = False
         append = events.append
         while order.remaining:
@@ -393,6 +393,8 @@ class MatchingEngine:
                 order.remaining = remaining = remaining - qty
                 order.filled += qty
                 removed += qty
+                if first is None:
+                    first = price
                 last = price
                 seq += 1
                 append(("trade", symbol, seq, ts, price, qty, notional, taker_side,
@@ -418,6 +420,9 @@ class MatchingEngine:
             order.budget = budget
         if last is not None:
             self.last_price = last
+            low, high = (first, last) if first <= last else (last, first)
+            swept = self.swept
+            self.swept = (low, high) if swept is None else (min(low, swept[0]), max(high, swept[1]))
         return killed
 
     def _remove(self, order: Order, events: list, ts: int, kind: str, reason: str | None) -> None:
@@ -449,12 +454,14 @@ class MatchingEngine:
             heapq.heappush(self.expiries, (order.expire_ns, order.seq, order.order_id))
 
     def _run_stops(self, events: list, ts: int) -> None:
-        """Trigger every waiting stop the last trade price reached, in sequence order, until none is."""
-        while True:
-            last = self.last_price
+        """Trigger, in sequence order, every waiting stop that a trade price since the last check
+        reached (each trade was the last trade price in its turn), until no new trade reaches one."""
+        while self.swept is not None:
+            low_price, high_price = self.swept
+            self.swept = None
             buys, sells = self.buy_stops, self.sell_stops
-            hit = buys.bisect_left((last + 1,))
-            low = sells.bisect_left((last,))
+            hit = buys.bisect_left((high_price + 1,))
+            low = sells.bisect_left((low_price,))
             if not hit and low == len(sells):
                 return
             batch = [self.stops.pop(order_id) for _, _, order_id in buys[:hit]]

@@ -340,3 +340,13 @@ def test_stop_amend_changes_limit_without_book_delta(engine, c):
 
 def test_stop_requires_stop_price(engine, c):
     assert engine.process(c.buy("s", 1, 110, order_type="stop_limit"))[0][8] == codes.INVALID_PRICE
+
+
+def test_stop_triggers_on_any_trade_price_of_a_sweep(engine, c):
+    engine.process(c.sell("m", 1, 105))
+    engine.process(c.buy("t", 1, 105))  # last = 105
+    engine.process(c.sell("s", 1, 90, order_type="stop_limit", stop_price=101, order_id="st"))
+    for price in (100, 101, 102):
+        engine.process(c.sell("m", 1, price))
+    events = engine.process(c.buy("t", 3, 102))  # trades at 100, 101, 102: last ends at 102
+    assert [e[4] for e in of_kind(events, "triggered")] == ["st"]  # 100 <= 101 was the last price in turn
