@@ -139,7 +139,7 @@ def _wait_for_stop_signal() -> None:
 
 @bench_app.command("matcher")
 def bench_matcher(
-    commands: Annotated[int, typer.Option(help="Measured commands (after a 2,000-order prefill).")] = 1_000_000,
+    commands: Annotated[int, typer.Option(help="Measured commands (after a 2,000-order prefill).")] = 500_000,
     seed: Annotated[int, typer.Option(help="Workload seed.")] = 1,
     with_ledger: Annotated[bool, typer.Option(help="Run through ledger + matcher + execution reports.")] = False,
 ) -> None:

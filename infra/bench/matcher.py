@@ -138,7 +138,7 @@ def generate(commands: int, seed: int) -> tuple[list, list, int]:
     return prefill, out, fills
 
 
-def run(commands: int = 1_000_000, seed: int = 1, with_ledger: bool = False, repeat: int = 3) -> dict:
+def run(commands: int = 500_000, seed: int = 1, with_ledger: bool = False, repeat: int = 3) -> dict:
     """Run the workload; returns the result dict the CLI prints as JSON."""
     prefill, stream, fills = generate(commands, seed)
 
