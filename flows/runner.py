@@ -9,6 +9,7 @@ offsets stored with it. Several processes form one cluster with `process_id` and
 from __future__ import annotations
 
 import fcntl
+import shutil
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -53,12 +54,18 @@ FLOW_NAMES = tuple(BUILDERS)
 
 
 def prepare_recovery(directory: Path, partitions: int) -> None:
-    """Create the recovery partitions once; a lock makes concurrent cluster processes agree."""
-    directory.mkdir(parents=True, exist_ok=True)
+    """Create the recovery partitions once. They are made aside and renamed into place, so a process
+    killed half-way leaves nothing half-made; a lock makes concurrent cluster processes agree."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
     with open(directory.parent / f".{directory.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not any(directory.glob("part-*")):
-            init_db_dir(directory, partitions)
+        if directory.exists():
+            return
+        staging = directory.with_name(f".{directory.name}.staging")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        init_db_dir(staging, partitions)
+        staging.rename(directory)
 
 
 def run(name: str, config: FlowConfig, *, workers: int = 1, process_id: int | None = None,

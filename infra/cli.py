@@ -7,6 +7,7 @@ import sys
 import threading
 from typing import Annotated
 
+import orjson
 import typer
 
 from connectors.errors import ConnectorError, SettingsError
@@ -76,9 +77,26 @@ def flows_run(
                addresses=addresses.split(";") if addresses else None)
 
 
+@bench_app.command("pipeline")
+def bench_pipeline(
+    orders: Annotated[int, typer.Option(help="Orders in the measured stream.")] = 50_000,
+    rate: Annotated[float | None, typer.Option(help="Pace the producer at this many orders/s.")] = None,
+    seed: Annotated[int, typer.Option()] = 1,
+    accounts: Annotated[int, typer.Option(help="Synthetic traders.")] = 200,
+) -> None:
+    """Orders through Kafka, ledger, matching and back; throughput and produce-to-trade latency."""
+    from infra.bench.pipeline import run_pipeline_bench
+
+    config = services.StackConfig.from_env()
+    services.up(config)
+    typer.echo(orjson.dumps(run_pipeline_bench(config, orders=orders, rate=rate, seed=seed,
+                                               accounts=accounts)).decode())
+
+
 @app.command("audit")
 def audit(
     live: Annotated[bool, typer.Option(help="Allow trades settled on one side only (a running exchange).")] = False,
+    asset: Annotated[list[str] | None, typer.Option(help="Audit only this asset (repeatable).")] = None,
 ) -> None:
     """Check conservation of every asset against PostgreSQL; exits 1 naming the asset if it fails."""
     from connectors.postgres.audit import audit as run_audit
@@ -86,7 +104,7 @@ def audit(
     from connectors.settings import PostgresSettings, load
 
     with connect(load(PostgresSettings)) as conn:
-        findings = run_audit(conn, live=live)
+        findings = run_audit(conn, live=live, assets=asset or None)
     for finding in findings:
         typer.echo(finding.line())
     if findings:

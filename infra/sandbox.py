@@ -1,8 +1,8 @@
-"""An isolated FastTrading pipeline on the shared stack, for flow tests.
+"""A sandboxed FastTrading pipeline on the shared stack, for flow tests and the pipeline benchmark.
 
-Each pipeline has its own topic prefix, its own listing (symbols and assets no other test uses, so
+Each sandbox has its own topic prefix, its own listing (symbols and assets nothing else uses, so
 PostgreSQL rows and Redis keys never collide), and its own recovery directory; its flows run as real
-`fasttrading flows run` processes that a test can kill -9 and restart.
+`fasttrading flows run` processes that can be killed with SIGKILL and restarted.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import orjson
 from confluent_kafka import Consumer, TopicPartition
 
 from connectors.kafka.client import ensure_topics, make_producer
+from connectors.kafka.errors import KafkaError
 from connectors.kafka.topics import TOPICS
 from connectors.settings import KafkaSettings
 from infra.stack.services import StackConfig
@@ -30,7 +31,7 @@ from matcher.symbols import SymbolSpec
 FASTTRADING = str(Path(sys.executable).with_name("fasttrading"))
 
 
-def test_listing(tag: str, symbols: int = 2) -> dict[str, SymbolSpec]:
+def sandbox_listing(tag: str, symbols: int = 2) -> dict[str, SymbolSpec]:
     quote = f"Q{tag}"
     specs = [
         SymbolSpec(f"B{i}{tag}-{quote}", f"B{i}{tag}", quote, base_decimals=6, quote_decimals=4, tick_size="0.01",
@@ -41,7 +42,7 @@ def test_listing(tag: str, symbols: int = 2) -> dict[str, SymbolSpec]:
 
 
 @dataclass
-class Pipeline:
+class Sandbox:
     stack: StackConfig
     directory: Path
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8].upper())
@@ -51,7 +52,7 @@ class Pipeline:
     processes: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.listing = test_listing(self.listing_tag or self.tag, self.symbols)
+        self.listing = sandbox_listing(self.listing_tag or self.tag, self.symbols)
         listing_file = self.directory / "listing.json"
         listing_file.write_bytes(orjson.dumps([spec.to_dict() for spec in self.listing.values()]))
         self.kafka = KafkaSettings(**{**self.stack.kafka.model_dump(), "topic_prefix": f"t{self.tag}.",
@@ -86,9 +87,11 @@ class Pipeline:
             self.kill(key)
 
     def assert_running(self) -> None:
+        """Raise if a flow died (its log's end says why)."""
         for key, processes in self.processes.items():
             for process in processes:
-                assert process.poll() is None, f"{key} exited: {(self.directory / f'{key}.log').read_text()[-3000:]}"
+                if process.poll() is not None:
+                    raise RuntimeError(f"{key} exited: {(self.directory / f'{key}.log').read_text()[-3000:]}")
 
     # --- topics --------------------------------------------------------------------------------------
     def produce(self, commands: Iterable, topic: str = "account.commands") -> int:
@@ -99,14 +102,14 @@ class Pipeline:
             count += 1
             if count % 10_000 == 0:
                 producer.poll(0)
-        assert producer.flush(60) == 0
+        _flush(producer)
         return count
 
     def produce_raw(self, topic: str, records: Iterable[tuple[bytes | None, bytes]], partition: int) -> None:
         producer = make_producer(self.kafka)
         for key, value in records:
             producer.produce(self.kafka.topic(topic), value, key, partition=partition)
-        assert producer.flush(60) == 0
+        _flush(producer)
 
     def read(self, topic: str) -> dict[int, list[tuple[bytes | None, bytes]]]:
         """Every record of `topic`, per partition, in log order."""
@@ -123,7 +126,8 @@ class Pipeline:
                     consumer.assign([TopicPartition(name, index, low)])
                     while len(records) < high - low:
                         for msg in consumer.consume(min(10_000, high - low - len(records)), 5):
-                            assert msg.error() is None, msg.error()
+                            if msg.error() is not None:
+                                raise KafkaError(f"reading {name}: {msg.error()}")
                             records.append((msg.key(), msg.value()))
                 out[index] = records
             return out
@@ -163,3 +167,8 @@ class Pipeline:
         stages = {"ledger": ("account.commands", "ledger.events"), "matching": ("orders.accepted", "matcher.events")}
         return all(offsets[output] > 0 or offsets[source] == 0
                    for name, (source, output) in stages.items() if name in self.processes)
+
+
+def _flush(producer) -> None:
+    if producer.flush(60) != 0:
+        raise KafkaError("messages still unacknowledged after 60 s")

@@ -210,7 +210,18 @@ class AccountLedger:
         events = [self._move(f"{c.cmd_id}:0", c.ts_ns, "hold", c.order_id, asset, hold, AVAILABLE, HELD)]
         return LedgerOutput(events, [c])
 
+    def _finished_here(self, order_id: str) -> bool:
+        """An order of this account that the ledger has already closed.
+
+        A cancel or amend of such an order still goes to the book, which answers it: whether the
+        order's last report reached the ledger before the command is a matter of timing, and the
+        book's answer (and the sequence number it takes) must depend only on the book's own input.
+        """
+        return order_id in self.seen_orders and order_id not in self.orders
+
     def _cancel(self, c: CancelOrder) -> LedgerOutput:
+        if self._finished_here(c.order_id):
+            return LedgerOutput([], [c])
         record = self.orders.get(c.order_id)
         if record is None or record.symbol != c.symbol:
             # Another account's order is unknown here too: a ledger partition sees only its own orders,
@@ -219,6 +230,8 @@ class AccountLedger:
         return LedgerOutput([], [c])
 
     def _amend(self, c: AmendOrder) -> LedgerOutput:
+        if self._finished_here(c.order_id):
+            return LedgerOutput([], [c])
         record = self.orders.get(c.order_id)
         if record is None or record.symbol != c.symbol:
             return self._reject(c, "amend", codes.UNKNOWN_ORDER)

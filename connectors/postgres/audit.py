@@ -28,16 +28,21 @@ class AuditFinding:
         return f"{self.asset}: {self.check}: {self.detail}"
 
 
-def audit(conn: psycopg.Connection, *, live: bool = False) -> list[AuditFinding]:
+def audit(conn: psycopg.Connection, *, live: bool = False, assets: list[str] | None = None) -> list[AuditFinding]:
+    """Every finding of the checks above, for all assets or only `assets`; empty when all hold."""
     findings: list[AuditFinding] = []
+    scope = {"assets": assets, "external": EXTERNAL, "clearing": CLEARING}
+    in_scope = "(%(assets)s::text[] IS NULL OR asset = ANY(%(assets)s))"
     held_by_accounts = dict(conn.execute(
-        "SELECT asset, sum(available + held) FROM balances WHERE account_id <> %s GROUP BY asset", (EXTERNAL,)
+        f"""SELECT asset, sum(available + held) FROM balances
+            WHERE account_id <> %(external)s AND {in_scope} GROUP BY asset""", scope
     ).fetchall())
     net_deposits = dict(conn.execute(
-        """SELECT asset, sum(CASE kind WHEN 'deposit' THEN amount ELSE -amount END)
-           FROM ledger_entries
-           WHERE kind IN ('deposit', 'withdraw') AND account_id <> %s GROUP BY asset""",
-        (EXTERNAL,),
+        f"""SELECT asset, sum(CASE kind WHEN 'deposit' THEN amount ELSE -amount END)
+            FROM ledger_entries
+            WHERE kind IN ('deposit', 'withdraw') AND account_id <> %(external)s AND {in_scope}
+            GROUP BY asset""",
+        scope,
     ).fetchall())
     for asset in sorted(set(held_by_accounts) | set(net_deposits)):
         held, net = held_by_accounts.get(asset, 0), net_deposits.get(asset, 0)
@@ -45,28 +50,28 @@ def audit(conn: psycopg.Connection, *, live: bool = False) -> list[AuditFinding]
             findings.append(AuditFinding(asset, "conservation",
                                          f"accounts hold {held}, deposits - withdrawals = {net}"))
     for account, asset, bucket, balance, journal in conn.execute(
-        """WITH journal AS (
+        f"""WITH journal AS (
                SELECT account_id, asset, bucket, sum(amount) AS total FROM ledger_entries
-               GROUP BY account_id, asset, bucket),
+               WHERE {in_scope} GROUP BY account_id, asset, bucket),
            projected AS (
-               SELECT account_id, asset, 'available' AS bucket, available AS total FROM balances
-               UNION ALL SELECT account_id, asset, 'held', held FROM balances)
+               SELECT account_id, asset, 'available' AS bucket, available AS total FROM balances WHERE {in_scope}
+               UNION ALL SELECT account_id, asset, 'held', held FROM balances WHERE {in_scope})
            SELECT coalesce(j.account_id, p.account_id), coalesce(j.asset, p.asset), coalesce(j.bucket, p.bucket),
                   coalesce(p.total, 0), coalesce(j.total, 0)
            FROM journal j FULL JOIN projected p USING (account_id, asset, bucket)
-           WHERE coalesce(p.total, 0) <> coalesce(j.total, 0)"""
+           WHERE coalesce(p.total, 0) <> coalesce(j.total, 0)""", scope
     ).fetchall():
         findings.append(AuditFinding(asset, "projection",
                                      f"{account} {bucket} is {balance} in balances, {journal} in the journal"))
     for account, asset, available, held in conn.execute(
-        """SELECT account_id, asset, available, held FROM balances
-           WHERE account_id NOT LIKE '@%' AND (available < 0 OR held < 0)"""
+        f"""SELECT account_id, asset, available, held FROM balances
+            WHERE account_id NOT LIKE '@%%' AND (available < 0 OR held < 0) AND {in_scope}""", scope
     ).fetchall():
         findings.append(AuditFinding(asset, "negative", f"{account} has available {available}, held {held}"))
     if not live:
         for asset, total in conn.execute(
-            "SELECT asset, available + held FROM balances WHERE account_id = %s AND available + held <> 0",
-            (CLEARING,),
+            f"""SELECT asset, available + held FROM balances
+                WHERE account_id = %(clearing)s AND available + held <> 0 AND {in_scope}""", scope,
         ).fetchall():
             findings.append(AuditFinding(asset, "clearing", f"{CLEARING} holds {total}: a trade is half settled"))
     return findings

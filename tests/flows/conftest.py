@@ -1,17 +1,17 @@
 import pytest
 
-from tests.flows.pipeline import Pipeline
+from infra.sandbox import Sandbox
 
 
 @pytest.fixture
 def make_pipeline(stack, tmp_path):
     """Build isolated pipelines; their flow processes are killed at the end of the test."""
-    pipelines: list[Pipeline] = []
+    pipelines: list[Sandbox] = []
 
-    def make(name: str = "p", **options) -> Pipeline:
+    def make(name: str = "p", **options) -> Sandbox:
         directory = tmp_path / name
         directory.mkdir()
-        pipeline = Pipeline(stack, directory, **options)
+        pipeline = Sandbox(stack, directory, **options)
         pipelines.append(pipeline)
         return pipeline
 

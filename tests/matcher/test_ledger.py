@@ -118,6 +118,17 @@ def test_cancel_and_amend_of_unknown_or_foreign_order(ex, c):
     assert rejection(ex.process(c.cancel("alice", "nope"))) == codes.UNKNOWN_ORDER
 
 
+def test_cancel_and_amend_of_a_finished_order_go_to_the_book(ex, c):
+    # Whether the fill came back before the cancel is timing; the book answers either way, so its
+    # events (and sequence numbers) depend only on its own input.
+    ex.process(c.sell("bob", 1, 1000, order_id="s"))
+    ex.process(c.buy("alice", 1, 1000, order_id="b"))  # fills s and b completely
+    for command in (c.cancel("alice", "b"), c.amend("alice", "b", qty=2)):
+        out = ex.process(command)
+        assert [e[0] for e in out.ledger_events] == []
+        assert [(e[0], e[8]) for e in out.matcher_events] == [("rejected", codes.UNKNOWN_ORDER)]
+
+
 def test_place_validation_and_duplicates(ex, c):
     assert rejection(ex.process(c.buy("alice", 1, 1000, symbol="ETH-USDT"))) == codes.UNKNOWN_SYMBOL
     assert rejection(ex.process(c.buy("alice", 0, 1000))) == codes.INVALID_QUANTITY
