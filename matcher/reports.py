@@ -23,7 +23,7 @@ EXPIRED = "expired"
 REJECTED = "rejected"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class ExecutionReport:
     """One change to one order, for its owner's ledger.
 
@@ -32,6 +32,9 @@ class ExecutionReport:
     `price`, `qty`, `quote_qty` (price x qty in quote units), `fee` (quote units, this side's),
     `liquidity` (maker/taker). Amend fields: `price`, `qty` (new total), `cmd_id`. Reject fields:
     `cmd_id`, `cmd_type` (place/cancel/amend), `reason`.
+
+    Treat it as immutable. It is not a frozen dataclass only because the matching flow builds one or
+    two per matcher event, and a frozen dataclass's `__init__` costs several times a plain one.
 
     >>> ExecutionReport(symbol="BTC-USDT", seq=7, part=1, ts_ns=5, account="alice", order_id="b1",
     ...                 kind="fill", price=100, qty=2, quote_qty=200, fee=0, liquidity="taker",
