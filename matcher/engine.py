@@ -456,6 +456,9 @@ class MatchingEngine:
     def _run_stops(self, events: list, ts: int) -> None:
         """Trigger, in sequence order, every waiting stop that a trade price since the last check
         reached (each trade was the last trade price in its turn), until no new trade reaches one."""
+        if not (self.buy_stops or self.sell_stops):
+            self.swept = None
+            return
         while self.swept is not None:
             low_price, high_price = self.swept
             self.swept = None

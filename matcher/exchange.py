@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from matcher.engine import MatchingEngine
-from matcher.ledger import AccountLedger, LedgerOutput, journal_lines
+from matcher.ledger import AccountLedger, LedgerOutput
 from matcher.reports import execution_reports
 from matcher.symbols import SymbolSpec
 
@@ -43,10 +43,13 @@ class Ledger:
         out = self.account(command.account).process(command)
         system = self.system
         for ev in out.events:
-            if ev[0] == "journal" and (ev[8][0] == "@" or ev[10][0] == "@"):
-                for account, _, asset, amount in journal_lines(ev):
-                    if account[0] == "@":
-                        system[(account, asset)] = system.get((account, asset), 0) + amount
+            if ev[0] == "journal":
+                if ev[8][0] == "@":
+                    key = (ev[8], ev[6])
+                    system[key] = system.get(key, 0) - ev[7]
+                if ev[10][0] == "@":
+                    key = (ev[10], ev[6])
+                    system[key] = system.get(key, 0) + ev[7]
         return out
 
     def totals(self) -> dict[str, int]:
