@@ -7,7 +7,7 @@ Ledger step (keyed by account, input `account.commands`):
     state = AccountLedger(account, symbols)               # matcher.ledger; picklable
     out = state.process(command_or_report)                # -> LedgerOutput(events, forward)
     out.events  -> `ledger.events` (journal entries, ledger_rejected)
-    out.forward -> `orders.accepted`, keyed by command.symbol (accepted place/cancel/amend)
+    out.forward -> `orders.accepted`, keyed by command.symbol (accepted place/cancel/amend, unchanged)
 
 Matching step (keyed by symbol, input `orders.accepted`):
     state = MatchingEngine(spec)                          # matcher.engine; picklable
@@ -16,9 +16,15 @@ Matching step (keyed by symbol, input `orders.accepted`):
     execution_reports(events) -> `account.commands`, keyed by report.account   # matcher.reports
 
 Serde (`connectors/`): `to_dict` / `from_dict` / `encode` / `decode` in matcher.messages cover every
-command, report and event ({"type": ..., "v": 1, ...}). Snapshots: matcher.snapshot.
-Decimal strings at the edge: `SymbolSpec.price_to_ticks` and friends (matcher.symbols).
-In-process wiring for tests, benchmarks and simulation: `Exchange` (matcher.exchange).
+command, report and event as `{"type": ..., "v": 1, <fields>}`; events are tuples inside the core,
+their field names are `matcher.events.FIELDS` and `matcher.messages.LEDGER_FIELDS`. Snapshots:
+matcher.snapshot (also what pickling uses). Decimal strings at the edge: `SymbolSpec.price_to_ticks`
+and friends (matcher.symbols). Reject codes: matcher.codes. In-process wiring for tests, benchmarks
+and simulation: `Exchange` (matcher.exchange).
+
+Units and conventions: prices in ticks, quantities in lots, amounts in the asset's smallest unit;
+`qty` of an order (and of an amend) is its total quantity; fees are charged in the quote asset,
+rounded down, and held rounded up; `ts_ns` is event time stamped at intake.
 """
 
 from matcher.codes import *  # noqa: F401,F403  (reject codes are part of the public API)
