@@ -27,6 +27,8 @@ from matcher.ledger import AccountLedger
 from matcher.snapshot import ledger_from_dict, ledger_to_dict
 from matcher.symbols import SymbolSpec
 
+SNAPSHOT_VERSION = 1
+
 
 class PartitionLedgerLogic(StatefulBatchLogic):
     """The ledgers of one `account.commands` partition; emits Kafka records in input order."""
@@ -39,6 +41,7 @@ class PartitionLedgerLogic(StatefulBatchLogic):
         self.snapshots: dict[str, dict] = {}
         self.dirty: set[str] = set()
         if resume is not None:
+            wiring.check_snapshot("ledger", resume, SNAPSHOT_VERSION)
             self.snapshots, self.forwarded = dict(resume["accounts"]), dict(resume["forwarded"])
             self.ledgers = {account: ledger_from_dict(data, listing) for account, data in self.snapshots.items()}
 
@@ -62,7 +65,7 @@ class PartitionLedgerLogic(StatefulBatchLogic):
         for account in self.dirty:
             self.snapshots[account] = ledger_to_dict(self.ledgers[account])
         self.dirty.clear()
-        return {"accounts": dict(self.snapshots), "forwarded": dict(self.forwarded)}
+        return {"v": SNAPSHOT_VERSION, "accounts": dict(self.snapshots), "forwarded": dict(self.forwarded)}
 
 
 def partition_key(msg: KafkaSourceMessage) -> str:

@@ -27,6 +27,8 @@ from matcher.reports import execution_reports
 from matcher.snapshot import engine_from_dict, engine_to_dict
 from matcher.symbols import SymbolSpec
 
+SNAPSHOT_VERSION = 1
+
 
 def parse_forwarded(listing: Mapping[str, SymbolSpec], data: dict) -> tuple[int | None, Any]:
     """(lseq, command): `lseq` is None for commands that no ledger forwarded (`advance_time`)."""
@@ -44,7 +46,8 @@ class SymbolBookLogic(StatefulBatchLogic):
         self.engine: MatchingEngine | None = None  # built from the first command's symbol
         self.applied: dict[str, int] = {}  # account -> last lseq applied
         if resume is not None:
-            self.engine, self.applied = engine_from_dict(resume["engine"]), resume["applied"]
+            wiring.check_snapshot("matching", resume, SNAPSHOT_VERSION)
+            self.engine, self.applied = engine_from_dict(resume["engine"]), dict(resume["applied"])
 
     def on_batch(self, items: list[tuple[int | None, Any]]) -> tuple[Iterable[KafkaSinkMessage], bool]:
         if self.engine is None:
@@ -65,7 +68,7 @@ class SymbolBookLogic(StatefulBatchLogic):
         return records, StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> dict:
-        return {"engine": engine_to_dict(self.engine), "applied": dict(self.applied)}
+        return {"v": SNAPSHOT_VERSION, "engine": engine_to_dict(self.engine), "applied": dict(self.applied)}
 
 
 def build_flow(kafka: KafkaSettings, flows: FlowSettings, listing: Mapping[str, SymbolSpec]) -> Dataflow:

@@ -84,3 +84,12 @@ def write(step_id: str, records: Stream[KafkaSinkMessage], kafka: KafkaSettings)
     config = {key: str(value).lower() if isinstance(value, bool) else str(value)
               for key, value in PRODUCER_CONFIG.items()}
     op.output(step_id, records, KafkaSink([kafka.bootstrap_servers], None, add_config=config))
+
+
+def check_snapshot(flow: str, resume: Any, version: int) -> None:
+    """Refuse recovery state written by another version of a flow's logic, saying how to recover."""
+    if not isinstance(resume, dict) or resume.get("v") != version:
+        raise RuntimeError(
+            f"the {flow} flow's recovery state is not v{version}: remove its recovery directory "
+            f"(<state dir>/recovery/{flow}) and restart; it rebuilds its state from its input topic"
+        )

@@ -116,15 +116,48 @@ def audit(
 def platform_up(
     detach: Annotated[bool, typer.Option(help="Return once everything runs instead of waiting for Ctrl-C.")] = False,
 ) -> None:
-    """Run the platform: the stack, then every part on top of it, until Ctrl-C."""
+    """Run the platform: the stack, every flow, the API and the market simulator, until Ctrl-C."""
+    from infra.platform import Platform
+
     config = services.StackConfig.from_env()
     _print_health(services.up(config))
+    platform = Platform(config)
+    platform.start_missing()
+    for line in platform.urls():
+        typer.echo(line)
     if detach:
+        typer.echo("FastTrading runs in the background; `fasttrading down` stops it.")
         return
     typer.echo("FastTrading is up. Ctrl-C stops it.")
-    _wait_for_stop_signal()
-    stopped = services.down(config)
+    stop = _stop_signal()
+    platform.supervise(stop, report=typer.echo)
+    _down(config)
+
+
+@app.command("down")
+def platform_down() -> None:
+    """Stop what `fasttrading up` started: its processes, then the services of the stack."""
+    _down(services.StackConfig.from_env())
+
+
+def _down(config: services.StackConfig) -> None:
+    from infra.platform import Platform
+
+    stopped = Platform(config).stop() + services.down(config)
     typer.echo(f"stopped: {', '.join(stopped) or 'nothing of ours'}")
+
+
+@app.command("simulate")
+def simulate(
+    rate: Annotated[float, typer.Option(help="Orders per second.")] = 20.0,
+    traders: Annotated[int, typer.Option(help="Synthetic traders.")] = 50,
+) -> None:
+    """Synthetic traders placing and cancelling orders on the listing, until Ctrl-C."""
+    from connectors.listing import ListingSettings, load_listing
+    from connectors.settings import KafkaSettings, load
+    from infra.simulator import simulate as run_simulator
+
+    run_simulator(load(KafkaSettings), load_listing(load(ListingSettings)), rate=rate, traders=traders)
 
 
 @app.command("api")
@@ -147,12 +180,13 @@ def bench_api(
     bench_main(orders=orders, connections=connections, url=url or None)
 
 
-def _wait_for_stop_signal() -> None:
-    # Handlers are set explicitly: a shell that starts us in the background makes us ignore SIGINT.
+def _stop_signal() -> threading.Event:
+    """An event set by Ctrl-C or SIGTERM. Handlers are set explicitly: a shell that starts us in the
+    background makes us ignore SIGINT."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    stop.wait()
+    return stop
 
 
 @bench_app.command("matcher")

@@ -23,20 +23,21 @@ SPREAD_TICKS = 20
 
 def synthetic_commands(
     listing: Mapping[str, SymbolSpec], *, accounts: int, orders: int, seed: int, start_ns: int,
-    id_prefix: str = "", mid_ticks: int = 10_000,
+    id_prefix: str = "", mid_ticks: int = 10_000, mids: Mapping[str, int] | None = None,
 ) -> Iterator:
-    """Deposits for every account, then `orders` order commands (places and cancels)."""
+    """Deposits for every account, then `orders` order commands (places and cancels). Each symbol
+    opens at `mids[symbol]` if given, else at `mid_ticks`."""
     rng = random.Random(seed)
     names = [f"{id_prefix}trader{i}" for i in range(accounts)]
     symbols = sorted(listing)
+    prices = {symbol: _opening_mid(listing[symbol], (mids or {}).get(symbol, mid_ticks)) for symbol in symbols}
     ts = start_ns
-    funding = _funding(listing, orders, max(_opening_mid(spec, mid_ticks) for spec in listing.values()))
+    funding = _funding(listing, orders, max(prices.values()))
     for account in names:
         for asset, amount in sorted(funding.items()):
             ts += 1_000
             yield Deposit(cmd_id=f"{id_prefix}dep-{account}-{asset}", ts_ns=ts, account=account, asset=asset,
                           amount=amount)
-    mids = {symbol: _opening_mid(listing[symbol], mid_ticks) for symbol in symbols}
     live: list[tuple[str, str, str]] = []  # (account, symbol, order_id) of orders that may still rest
     for n in range(orders):
         ts += 1_000
@@ -47,17 +48,17 @@ def synthetic_commands(
             yield CancelOrder(cmd_id=cmd_id, ts_ns=ts, account=account, symbol=symbol, order_id=order_id)
             continue
         symbol = rng.choice(symbols)
-        mids[symbol] = max(SPREAD_TICKS * 2, mids[symbol] + rng.randint(-1, 1))
+        prices[symbol] = mid = max(SPREAD_TICKS * 2, prices[symbol] + rng.randint(-1, 1))
         side = rng.choice(("buy", "sell"))
         sign = 1 if side == "buy" else -1
         account, order_id = rng.choice(names), f"{id_prefix}ord{n}"
         qty = rng.randint(1, MAX_LOTS)
         if roll < CANCEL_SHARE + TAKER_SHARE:
-            price = mids[symbol] + sign * rng.randint(1, SPREAD_TICKS)  # crosses into the other side
+            price = mid + sign * rng.randint(1, SPREAD_TICKS)  # crosses into the other side
             yield PlaceOrder(cmd_id=cmd_id, ts_ns=ts, account=account, symbol=symbol, order_id=order_id,
                              side=side, price=price, qty=qty, tif=IOC)
         else:
-            price = mids[symbol] - sign * rng.randint(-2, SPREAD_TICKS)  # mostly passive, sometimes crossing
+            price = mid - sign * rng.randint(-2, SPREAD_TICKS)  # mostly passive, sometimes crossing
             live.append((account, symbol, order_id))
             yield PlaceOrder(cmd_id=cmd_id, ts_ns=ts, account=account, symbol=symbol, order_id=order_id,
                              side=side, price=price, qty=qty, tif=GTC)
