@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 import httpx
-import orjson
 import pytest
 
 from connectors.postgres.pool import connect
-from connectors.redis.client import make_redis
-from connectors.redis.keys import orders_channel
-from tests.api.conftest import order
+from tests.api.conftest import balances, eventually, order, register
 from tests.api.kafka_reader import CommandLog
 
 
-def test_place_returns_pending_at_once_and_writes_the_command_keyed_by_account(stack, client, alice):
-    log = CommandLog(stack.kafka)
+def test_place_returns_pending_at_once_and_writes_the_command_keyed_by_account(api_kafka, client, alice):
+    log = CommandLog(api_kafka)
     try:
         placed = client.post("/api/v1/orders", json=order(price="65000.25", quantity="0.5"), headers=alice.auth)
         assert placed.status_code == 201, placed.text
@@ -37,8 +33,8 @@ def test_place_returns_pending_at_once_and_writes_the_command_keyed_by_account(s
     assert stored["status"] == "pending" and stored["order_id"] == body["order_id"]
 
 
-def test_client_order_id_makes_placing_idempotent(stack, client, alice):
-    log = CommandLog(stack.kafka)
+def test_client_order_id_makes_placing_idempotent(api_kafka, client, alice):
+    log = CommandLog(api_kafka)
     try:
         first = client.post("/api/v1/orders", json=order(client_order_id="mine-1"), headers=alice.auth)
         again = client.post("/api/v1/orders", json=order(client_order_id="mine-1", price="64000"), headers=alice.auth)
@@ -85,9 +81,9 @@ def test_another_users_order_is_404_to_read_cancel_or_amend(client, alice, bob):
     assert client.get(f"/api/v1/orders/{order_id}", headers=alice.auth).status_code == 200
 
 
-def test_cancel_and_amend_write_commands_for_your_own_order(stack, client, alice):
+def test_cancel_and_amend_write_commands_for_your_own_order(api_kafka, client, alice):
     order_id = client.post("/api/v1/orders", json=order(), headers=alice.auth).json()["order_id"]
-    log = CommandLog(stack.kafka)
+    log = CommandLog(api_kafka)
     try:
         amended = client.patch(f"/api/v1/orders/{order_id}", json={"price": "64000", "quantity": "0.005"},
                                headers=alice.auth)
@@ -115,8 +111,8 @@ def test_sql_injection_strings_are_stored_and_returned_literally(stack, client, 
     mine = client.get("/api/v1/orders", params={"symbol": "BTC-USDT"}, headers=alice.auth).json()
     assert [o["client_order_id"] for o in mine["data"]] == [nasty]
     email = f"o'brien+{time.time_ns()}';DELETE/**/FROM/**/users;--@example.com"
-    user = client.post("/api/v1/auth/register", json={"email": email, "password": "password123"})
-    assert user.status_code == 201 and user.json()["email"] == email.lower()
+    user = register(client, email, "password123")
+    assert client.get("/api/v1/auth/me", headers=user.auth).json()["email"] == email.lower()
     with connect(stack.postgres) as conn:
         assert conn.execute("SELECT count(*) FROM orders").fetchone()[0] > 0
         assert conn.execute("SELECT count(*) FROM users").fetchone()[0] > 1
@@ -136,49 +132,19 @@ def test_list_filters_and_paginates_newest_first(client, alice):
     assert page["count"] == 2 and [o["order_id"] for o in page["data"]] == [ids[0]]
 
 
-def _publish_soon(stack, channel: str, make_events, delay_s: float = 0.3) -> threading.Thread:
-    """Publish on a real Redis channel the way the projection does (see connectors/redis/projections.py)."""
-    def run() -> None:
-        time.sleep(delay_s)
-        redis = make_redis(stack.redis)
-        for event in make_events():
-            redis.publish(channel, orjson.dumps(event))
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread
-
-
-def test_wait_returns_the_first_decisive_answer_from_the_orders_channel(stack, client, alice):
-    """Contract test of `wait=true` on the channel the projection publishes (the journey test runs it
-    against the real flows): the waiter folds `accepted` + `trade` and stops at the fill."""
-    pending: dict = {}
-
-    def events():
-        deadline = time.monotonic() + 5
-        while "order_id" not in pending and time.monotonic() < deadline:
-            with connect(stack.postgres) as conn:
-                row = conn.execute("SELECT order_id FROM orders WHERE account_id = %s",
-                                   (alice.account_id,)).fetchone()
-            if row:
-                pending["order_id"] = row[0]
-            time.sleep(0.05)
-        oid = pending["order_id"]
-        return [
-            {"type": "trade", "v": 1, "symbol": "BTC-USDT", "seq": 1, "ts_ns": 1, "qty": 1, "maker_order_id": "other",
-             "taker_order_id": "someone-else", "maker_remaining": 0, "taker_remaining": 0},
-            {"type": "accepted", "v": 1, "symbol": "BTC-USDT", "seq": 2, "ts_ns": 1, "order_id": oid},
-            {"type": "trade", "v": 1, "symbol": "BTC-USDT", "seq": 3, "ts_ns": 1, "price": 6_500_025, "qty": 1000,
-             "maker_order_id": "m", "taker_order_id": oid, "maker_remaining": 0, "taker_remaining": 0},
-            {"type": "rested", "v": 1, "symbol": "BTC-USDT", "seq": 4, "order_id": oid, "remaining": 0},
-        ]
-
-    thread = _publish_soon(stack, orders_channel(alice.account_id), events, delay_s=0)
-    placed = client.post("/api/v1/orders", params={"wait": "true"}, json=order(quantity="0.1"), headers=alice.auth)
-    thread.join()
-    assert placed.status_code == 201
+def test_wait_answers_the_ledgers_rejection_when_funds_are_short(pipeline, pclient):
+    """`wait=true` against the real flows: no funds, so the ledger rejects and nothing reaches a book
+    (the fill case is in the journey test)."""
+    spec, carol = pipeline.spec, register(pclient)
+    placed = pclient.post("/api/v1/orders", params={"wait": "true"}, headers=carol.auth,
+                          json={"symbol": spec.symbol, "side": "buy", "price": "1", "quantity": "1"})
+    assert placed.status_code == 201, placed.text
     body = placed.json()
-    assert (body["status"], body["filled_quantity"]) == ("filled", "0.1")
-    assert [e["type"] for e in body["events"]] == ["accepted", "trade"]
+    assert (body["status"], body["reject_reason"]) == ("rejected", "INSUFFICIENT_FUNDS")
+    assert [e["type"] for e in body["events"]] == ["ledger_rejected"]
+    eventually(lambda: pclient.get(f"/api/v1/orders/{body['order_id']}", headers=carol.auth).json()["status"]
+               == "rejected", what="the rejected order's status")
+    assert balances(pclient, carol) == {}
 
 
 def test_wait_times_out_as_pending_when_nothing_answers(client, alice):

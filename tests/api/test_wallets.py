@@ -7,8 +7,8 @@ import time
 from eth_account import Account
 from eth_account.messages import encode_defunct
 
-from connectors.postgres.pool import connect
-from tests.api.conftest import NONCE_TTL_S
+from api.money import units_text
+from tests.api.conftest import NONCE_TTL_S, balances, eventually, fund, register
 
 
 def _challenge(client, user, address: str) -> dict:
@@ -70,34 +70,47 @@ def test_another_users_nonce_or_wallet_cannot_be_used(client, alice, bob):
     assert taken.status_code == 409 and taken.json()["code"] == "WALLET_TAKEN"
 
 
-def test_balances_are_your_own_projection_rows_as_decimal_strings(stack, client, alice, bob):
-    with connect(stack.postgres) as conn:
-        conn.execute("INSERT INTO balances (account_id, asset, available, held) VALUES (%s, 'USDT', 1500000, 250)",
-                     (alice.account_id,))
-    mine = client.get("/api/v1/wallets/balances", headers=alice.auth).json()
-    assert mine == {"data": [{"asset": "USDT", "available": "1.5", "held": "0.00025", "total": "1.50025"}],
-                    "count": 1}
-    assert client.get("/api/v1/wallets/balances", headers=bob.auth).json() == {"data": [], "count": 0}
+def test_balances_are_your_own_ledger_balances_as_decimal_strings(pipeline, pclient):
+    """Deposits through the real ledger and projection; an open order shows as held."""
+    spec = pipeline.spec
+    alice, bob = register(pclient), register(pclient)
+    fund(pclient, alice, spec.quote, "1.5")
+    assert balances(pclient, alice) == {spec.quote: ("1.5", "0")}
+    rest = pclient.post("/api/v1/orders", headers=alice.auth, params={"wait": "true"},
+                        json={"symbol": spec.symbol, "side": "buy", "price": "0.01", "quantity": "1"})
+    assert rest.json()["status"] == "open", rest.text
+    held = spec.buy_hold(1, 100)  # 1 at 0.01: the notional and the worst-case fee
+    mine = eventually(lambda: (body := pclient.get("/api/v1/wallets/balances", headers=alice.auth).json())
+                      ["data"][0]["held"] != "0" and body, what="the hold")
+    assert mine["count"] == 1
+    [row] = mine["data"]
+    assert row["asset"] == spec.quote and row["total"] == "1.5"
+    assert row["held"] == units_text(held, spec.quote_decimals)
+    assert row["available"] == units_text(15 * 10 ** (spec.quote_decimals - 1) - held, spec.quote_decimals)
+    assert pclient.get("/api/v1/wallets/balances", headers=bob.auth).json() == {"data": [], "count": 0}
 
 
-def test_withdraw_is_refused_without_funds_or_to_an_unbound_address(stack, client, alice):
+def test_withdraw_is_refused_without_funds_or_to_an_unbound_address_and_completes_through_the_ledger(
+        pipeline, pclient):
+    spec, alice = pipeline.spec, register(pclient)
     wallet = Account.create()
-    unbound = client.post("/api/v1/wallets/withdrawals", headers=alice.auth,
-                          json={"asset": "USDT", "amount": "1", "address": wallet.address})
+    unbound = pclient.post("/api/v1/wallets/withdrawals", headers=alice.auth,
+                           json={"asset": spec.quote, "amount": "1", "address": wallet.address})
     assert unbound.status_code == 400 and unbound.json()["code"] == "WALLET_NOT_BOUND"
-    assert _bind(client, alice, wallet, _challenge(client, alice, wallet.address)).status_code == 201
-    broke = client.post("/api/v1/wallets/withdrawals", headers=alice.auth,
-                        json={"asset": "USDT", "amount": "1", "address": wallet.address})
+    assert _bind(pclient, alice, wallet, _challenge(pclient, alice, wallet.address)).status_code == 201
+    broke = pclient.post("/api/v1/wallets/withdrawals", headers=alice.auth,
+                         json={"asset": spec.quote, "amount": "1", "address": wallet.address})
     assert broke.status_code == 400 and broke.json()["code"] == "INSUFFICIENT_FUNDS"
-    with connect(stack.postgres) as conn:
-        conn.execute("INSERT INTO balances (account_id, asset, available) VALUES (%s, 'USDT', 5000000)",
-                     (alice.account_id,))
-    ok = client.post("/api/v1/wallets/withdrawals", headers=alice.auth,
-                     json={"asset": "USDT", "amount": "2.5", "address": wallet.address})
+    fund(pclient, alice, spec.quote, "5")
+    ok = pclient.post("/api/v1/wallets/withdrawals", headers=alice.auth,
+                      json={"asset": spec.quote, "amount": "2.5", "address": wallet.address})
     assert ok.status_code == 202 and ok.json()["status"] == "pending" and ok.json()["amount"] == "2.5"
-    history = client.get("/api/v1/wallets/withdrawals", headers=alice.auth).json()
-    assert [(t["kind"], t["amount"], t["address"]) for t in history["data"]] == \
-        [("withdraw", "2.5", wallet.address.lower())]
+    eventually(lambda: balances(pclient, alice) == {spec.quote: ("2.5", "0")}, what="the withdrawal")
+    history = pclient.get("/api/v1/wallets/withdrawals", headers=alice.auth).json()
+    assert [(t["kind"], t["amount"], t["address"], t["status"]) for t in history["data"]] == \
+        [("withdraw", "2.5", wallet.address.lower(), "completed")]
+    deposits = pclient.get("/api/v1/wallets/deposits", headers=alice.auth).json()
+    assert [(t["amount"], t["status"]) for t in deposits["data"]] == [("5", "completed")]
 
 
 def test_faucet_deposits_through_the_ledger_and_refuses_bad_amounts(client, alice):
