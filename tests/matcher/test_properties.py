@@ -10,6 +10,7 @@ agree with the independent reference matcher in `tests/matcher/reference.py`.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 
 from hypothesis import HealthCheck, given, settings
@@ -26,7 +27,9 @@ from tests.matcher.reference import ReferenceMatcher
 SPEC = make_spec(lot_size="0.01", min_notional=0)  # one tick x lot = 100 quote units: fees are non-zero
 ACCOUNTS = ("a0", "a1", "a2")
 FUNDS = {"a0": (10_000_000, 100), "a1": (2_000_000, 30), "a2": (150_000, 4)}  # USDT units, BTC lots
-PROPERTY_SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# 120 examples per property keeps the suite well under a minute; MATCHER_PROPERTY_EXAMPLES=2000 digs deeper
+PROPERTY_SETTINGS = settings(max_examples=int(os.environ.get("MATCHER_PROPERTY_EXAMPLES", "120")), deadline=None,
+                             suppress_health_check=[HealthCheck.too_slow])
 
 accounts = st.sampled_from(ACCOUNTS)
 sides = st.sampled_from(("buy", "sell"))
