@@ -7,7 +7,7 @@ import time
 import orjson
 
 from api.security import Principal, issue_token, sign_request
-from tests.api.conftest import SECRET, order, register
+from tests.api.conftest import SECRET, order
 
 
 def test_register_login_me_round_trip(client, alice):
