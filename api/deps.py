@@ -22,10 +22,12 @@ from api import errors
 from api.errors import ApiError
 from api.fanout import Fanout
 from api.intake import CommandIntake
+from api.pending import PendingOrders
 from api.ratelimit import RateLimiter
 from api.runtime import Runtime
 from api.security import Principal, derive_key_secret, read_token, secret_digest, signature_matches
 from api.store import users
+from connectors.redis import keys
 from connectors.settings import ApiSettings
 from matcher.symbols import SymbolSpec
 
@@ -61,6 +63,10 @@ async def get_intake(request: Request) -> CommandIntake:
     return request.app.state.runtime.intake
 
 
+async def get_pending(request: Request) -> PendingOrders:
+    return request.app.state.runtime.pending
+
+
 async def get_fanout(request: Request) -> Fanout:
     return request.app.state.runtime.fanout
 
@@ -81,6 +87,7 @@ RedisDep = Annotated[Redis, Depends(get_redis)]
 Limiter = Annotated[RateLimiter, Depends(get_limiter)]
 Intake = Annotated[CommandIntake, Depends(get_intake)]
 FanoutDep = Annotated[Fanout, Depends(get_fanout)]
+Pending = Annotated[PendingOrders, Depends(get_pending)]
 Listing = Annotated[Mapping[str, SymbolSpec], Depends(get_listing)]
 Assets = Annotated[Mapping[str, int], Depends(get_assets)]
 
@@ -132,8 +139,7 @@ async def _signed_request_principal(request: Request, runtime: Runtime, key_id: 
     body = await request.body()
     if not signature_matches(secret, int(timestamp), request.method, path, body, signature):
         raise _unauthorized(errors.INVALID_SIGNATURE, "the signature does not match the request")
-    fresh = await runtime.redis.set(f"hmac:seen:{key_id}:{signature.lower()}", 1, nx=True,
-                                    px=2 * settings.hmac_window_ms)
+    fresh = await runtime.redis.set(keys.hmac_seen(key_id, signature), 1, nx=True, px=2 * settings.hmac_window_ms)
     if not fresh:
         raise _unauthorized(errors.REPLAYED_REQUEST, "this signed request was already used")
     return Principal(owner["user_id"], owner["account_id"], owner["orders_per_s"], owner["requests_per_min"])

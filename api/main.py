@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.fanout import Fanout
+from api.pending import PendingOrders
 from api.perimeter import BodyLimit, GeneralRateLimit, SecurityHeaders
 from api.ratelimit import RateLimiter
 from api.routes import auth, keys, market, orders, wallets, ws
@@ -35,10 +36,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         intake = open_intake(load(KafkaSettings))
         fanout = Fanout(redis)
         fanout.start()
-        app.state.runtime = Runtime(settings, listing, asset_decimals(listing), pool, redis, limiter, intake, fanout)
+        pending = PendingOrders(pool)
+        app.state.runtime = Runtime(settings, listing, asset_decimals(listing), pool, redis, limiter, intake, fanout,
+                                    pending)
         try:
             yield
         finally:
+            await pending.close()
             await fanout.close()
             intake.close()
             await pool.close()

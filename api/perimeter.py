@@ -8,12 +8,14 @@ otherwise: unauthenticated and API-key requests share their address's bucket unt
 
 from __future__ import annotations
 
+import time
+
 import jwt
 import orjson
 
 from api import errors
-from api.ratelimit import RateLimiter
-from api.security import read_token
+from api.ratelimit import ORDER_LIMIT_COUNTED, Bucket, RateLimiter, order_bucket, too_many
+from api.security import Principal, read_token_expiring
 from connectors.settings import ApiSettings
 
 SECURITY_HEADERS = [
@@ -29,6 +31,7 @@ API_ONLY_HEADERS = [  # the docs page loads its scripts from a CDN, so it does n
     (b"cache-control", b"no-store"),
 ]
 UNLIMITED_PATHS = ("/docs", "/openapi.json", "/redoc", "/health")
+ORDERS_PATH = "/api/v1/orders"
 
 
 async def _send_error(send, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
@@ -90,29 +93,69 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
 
+class VerifiedTokens:
+    """Bearer tokens this process has verified, until they expire. A client sends the same token with
+    every request for its whole lifetime, and checking its HMAC and decoding its claims each time is
+    most of what the perimeter costs. Only the exact token string hits; an expired entry is verified
+    again (and refused). Bounded: past `max_size` entries the cache starts over."""
+
+    def __init__(self, secret_key: str, max_size: int = 10_000) -> None:
+        self._secret_key, self._max_size = secret_key, max_size
+        self._seen: dict[str, tuple[Principal, int]] = {}
+
+    def principal(self, token: str) -> Principal:
+        """Raises `jwt.PyJWTError` for a token that does not verify."""
+        hit = self._seen.get(token)
+        if hit is not None and hit[1] > time.time():
+            return hit[0]
+        principal, expires_s = read_token_expiring(self._secret_key, token)
+        if len(self._seen) >= self._max_size:
+            self._seen.clear()
+        self._seen[token] = (principal, expires_s)
+        return principal
+
+
+def counts_as_order(scope) -> bool:
+    """Place, cancel and amend: the requests the per-account orders limit counts."""
+    path, method = scope["path"], scope["method"]
+    return (method == "POST" and path == ORDERS_PATH) or (method in ("DELETE", "PATCH")
+                                                          and path.startswith(ORDERS_PATH + "/"))
+
+
 class GeneralRateLimit:
+    """The general limit; for a bearer-authenticated place, cancel or amend it counts the account's
+    orders bucket in the same Redis call and says so in `scope["state"]` (the route then skips it)."""
+
     def __init__(self, app, settings: ApiSettings, limiter: RateLimiter) -> None:
         self.app, self.settings, self.limiter = app, settings, limiter
+        self.tokens = VerifiedTokens(settings.secret_key)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNLIMITED_PATHS) or scope["method"] == "OPTIONS":
             return await self.app(scope, receive, send)
-        identity, limit = self._identify(scope)
-        wait_ms = await self.limiter.retry_after_ms("req", identity, limit, 60_000)
-        if wait_ms:
-            error = errors.ApiError(429, errors.RATE_LIMITED, f"more than {limit} requests per minute")
-            return await _send_error(send, 429, error.code, error.message,
-                                     {"Retry-After": str(max(1, -(-wait_ms // 1000)))})
+        principal = self._principal(scope)
+        if principal is None:
+            client = scope.get("client") or ("unknown", 0)
+            buckets = [Bucket("req", f"ip:{client[0]}", self.settings.ip_requests_per_min, 60_000)]
+        else:
+            state = scope.setdefault("state", {})
+            state["principal"] = principal
+            buckets = [Bucket("req", f"u:{principal.user_id}",
+                              principal.requests_per_min or self.settings.requests_per_min, 60_000)]
+            if counts_as_order(scope):
+                buckets.append(order_bucket(principal, self.settings.orders_per_s))
+                state[ORDER_LIMIT_COUNTED] = True
+        refused, wait_ms = await self.limiter.first_exceeded(*buckets)
+        if refused is not None:
+            error = too_many(refused, wait_ms)
+            return await _send_error(send, 429, error.code, error.message, error.headers)
         await self.app(scope, receive, send)
 
-    def _identify(self, scope) -> tuple[str, int]:
+    def _principal(self, scope) -> Principal | None:
         for name, value in scope["headers"]:
             if name == b"authorization" and value[:7].lower() == b"bearer ":
                 try:
-                    principal = read_token(self.settings.secret_key, value[7:].decode("latin-1").strip())
+                    return self.tokens.principal(value[7:].decode("latin-1").strip())
                 except jwt.PyJWTError:
-                    break
-                scope.setdefault("state", {})["principal"] = principal
-                return f"u:{principal.user_id}", principal.requests_per_min or self.settings.requests_per_min
-        client = scope.get("client") or ("unknown", 0)
-        return f"ip:{client[0]}", self.settings.ip_requests_per_min
+                    return None
+        return None

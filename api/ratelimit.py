@@ -1,49 +1,80 @@
 """Rate limits as fixed-window counters in Redis, shared by every API process.
 
-One Lua call per check: INCR the window's counter, set its expiry on the first hit, and answer how
-many milliseconds remain when the limit is exceeded (0 = allowed). Keys (API-owned, beside
-`connectors/redis/keys.py`): `rl:{scope}:{identity}`, expiring with their window.
+One Lua call per request however many buckets it counts against: for each bucket in order, INCR the
+window's counter, set its expiry on the first hit, and stop at the first bucket over its limit,
+answering which one and how many milliseconds remain (buckets after it are not counted). Keys:
+`connectors.redis.keys.rate_limit_bucket` (`rl:{scope}:{identity}`), expiring with their window.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from api.errors import RATE_LIMITED, ApiError
+from api.security import Principal
+from connectors.redis.keys import rate_limit_bucket
 
-_WINDOW = """
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-if n > tonumber(ARGV[2]) then
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-  return ttl
+_WINDOWS = """
+for i, key in ipairs(KEYS) do
+  local window, limit = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('PEXPIRE', key, window) end
+  if n > limit then
+    local ttl = redis.call('PTTL', key)
+    if ttl < 0 then redis.call('PEXPIRE', key, window); ttl = window end
+    return {i, ttl}
+  end
 end
-return 0
+return {0, 0}
 """
 
 
-def bucket_key(scope: str, identity: str) -> str:
-    return f"rl:{scope}:{identity}"
+ORDER_LIMIT_COUNTED = "order_limit_counted"  # scope state: the perimeter already counted the orders bucket
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    scope: str  # "req" (general, per minute) or "orders" (per second)
+    identity: str
+    limit: int
+    window_ms: int
+
+
+def order_bucket(principal: Principal, default_per_s: int) -> Bucket:
+    """Place, cancel and amend per account per second (the user's override, else the default)."""
+    return Bucket("orders", principal.account_id, principal.orders_per_s or default_per_s, 1_000)
 
 
 class RateLimiter:
     def __init__(self, redis: Redis) -> None:
-        self._script = redis.register_script(_WINDOW)
+        self._script = redis.register_script(_WINDOWS)
+
+    async def first_exceeded(self, *buckets: Bucket) -> tuple[Bucket | None, int]:
+        """Count this hit against `buckets`; (None, 0) when all allow it, else the refusing bucket and
+        the ms until its window resets."""
+        args: list[int] = []
+        for bucket in buckets:
+            args += (bucket.window_ms, bucket.limit)
+        index, wait_ms = await self._script(keys=[rate_limit_bucket(b.scope, b.identity) for b in buckets], args=args)
+        return (None, 0) if index == 0 else (buckets[int(index) - 1], int(wait_ms))
 
     async def retry_after_ms(self, scope: str, identity: str, limit: int, window_ms: int) -> int:
         """0 when this hit is within `limit` per `window_ms`; otherwise ms until the window resets."""
-        return int(await self._script(keys=[bucket_key(scope, identity)], args=[window_ms, limit]))
+        return (await self.first_exceeded(Bucket(scope, identity, limit, window_ms)))[1]
 
-    async def enforce(self, scope: str, identity: str, limit: int, window_ms: int) -> None:
-        wait_ms = await self.retry_after_ms(scope, identity, limit, window_ms)
-        if wait_ms:
-            raise too_many(scope, limit, window_ms, wait_ms)
+    async def enforce(self, *buckets: Bucket) -> None:
+        refused, wait_ms = await self.first_exceeded(*buckets)
+        if refused is not None:
+            raise too_many(refused, wait_ms)
 
 
-def too_many(scope: str, limit: int, window_ms: int, wait_ms: int) -> ApiError:
+def too_many(bucket: Bucket, wait_ms: int) -> ApiError:
     retry_after = str(max(1, math.ceil(wait_ms / 1000)))
-    return ApiError(429, RATE_LIMITED, f"{scope} limit of {limit} per {window_ms // 1000 or 1}s exceeded",
-                    headers={"Retry-After": retry_after})
+    if bucket.scope == "req":
+        message = f"more than {bucket.limit} requests per minute"
+    else:
+        message = f"{bucket.scope} limit of {bucket.limit} per {bucket.window_ms // 1000 or 1}s exceeded"
+    return ApiError(429, RATE_LIMITED, message, headers={"Retry-After": retry_after})

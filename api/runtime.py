@@ -12,6 +12,7 @@ from redis.asyncio import BlockingConnectionPool, Redis
 
 from api.fanout import Fanout
 from api.intake import CommandIntake
+from api.pending import PendingOrders
 from api.ratelimit import RateLimiter
 from connectors.settings import ApiSettings, KafkaSettings, PostgresSettings, RedisSettings
 from matcher.symbols import SymbolSpec
@@ -27,6 +28,7 @@ class Runtime:
     limiter: RateLimiter
     intake: CommandIntake
     fanout: Fanout
+    pending: PendingOrders
 
 
 def make_redis(settings: RedisSettings) -> Redis:

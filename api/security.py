@@ -67,11 +67,16 @@ def issue_token(secret_key: str, principal: Principal, ttl_s: int, now_s: int | 
 
 def read_token(secret_key: str, token: str) -> Principal:
     """The token's principal; raises `jwt.ExpiredSignatureError` or `jwt.InvalidTokenError`."""
+    return read_token_expiring(secret_key, token)[0]
+
+
+def read_token_expiring(secret_key: str, token: str) -> tuple[Principal, int]:
+    """The token's principal and its expiry (Unix seconds); raises like `read_token`."""
     claims = jwt.decode(token, _subkey(secret_key, "jwt"), algorithms=[JWT_ALGORITHM],
                         options={"require": ["exp", "iat", "sub"]})
     if claims.get("typ") != "access" or not isinstance(claims.get("acct"), str):
         raise jwt.InvalidTokenError("not an access token")
-    return Principal(int(claims["sub"]), claims["acct"], claims.get("ops"), claims.get("rpm"))
+    return Principal(int(claims["sub"]), claims["acct"], claims.get("ops"), claims.get("rpm")), int(claims["exp"])
 
 
 def derive_key_secret(secret_key: str, key_id: str) -> str:

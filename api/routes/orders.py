@@ -10,13 +10,15 @@ from __future__ import annotations
 import time
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from api import errors
-from api.deps import Conn, CurrentUser, FanoutDep, Intake, Limiter, Listing, Pool, RedisDep, SettingsDep, symbol_spec
+from api.deps import (Conn, CurrentUser, FanoutDep, Intake, Limiter, Listing, Pending, Pool, RedisDep, SettingsDep,
+                      symbol_spec)
 from api.errors import ApiError
 from api.ids import new_id
 from api.outcome import OutcomeWaiter
+from api.ratelimit import ORDER_LIMIT_COUNTED, order_bucket
 from api.schemas.common import ID_PATTERN
 from api.schemas.orders import (BookPublic, OrderAmend, OrderCommandPublic, OrderCreate, OrderPlaced, OrderPublic,
                                 OrdersPublic, OrderStatus)
@@ -37,8 +39,10 @@ def _refused(code: str, message: str) -> ApiError:
     return ApiError(400, code, message)
 
 
-async def _order_limit(limiter: Limiter, principal: Principal, default_per_s: int) -> None:
-    await limiter.enforce("orders", principal.account_id, principal.orders_per_s or default_per_s, 1_000)
+async def _order_limit(request: Request, limiter: Limiter, principal: Principal, default_per_s: int) -> None:
+    if request.scope.get("state", {}).get(ORDER_LIMIT_COUNTED):
+        return  # counted by the perimeter together with the general limit (bearer requests)
+    await limiter.enforce(order_bucket(principal, default_per_s))
 
 
 def _to_command(body: OrderCreate, spec: SymbolSpec, account: str, ts_ns: int) -> PlaceOrder:
@@ -62,23 +66,24 @@ def _to_command(body: OrderCreate, spec: SymbolSpec, account: str, ts_ns: int) -
 
 @router.post("", status_code=201, response_model=OrderPlaced,
              responses={200: {"model": OrderPlaced, "description": "client_order_id seen before: the first order"}})
-async def place_order(body: OrderCreate, principal: CurrentUser, pool: Pool, intake: Intake, fanout: FanoutDep,
+async def place_order(request: Request, body: OrderCreate, principal: CurrentUser, pool: Pool, pending: Pending, intake: Intake,
+                      fanout: FanoutDep,
                       limiter: Limiter, listing: Listing, settings: SettingsDep, response: Response,
                       wait: Annotated[bool, Query(description="answer after the matcher's first answer")] = False,
                       ) -> OrderPlaced:
     """Place an order: `pending` at once, or with `wait=true` the first decisive answer (or a timeout)."""
-    await _order_limit(limiter, principal, settings.orders_per_s)
+    await _order_limit(request, limiter, principal, settings.orders_per_s)
     spec = listing.get(body.symbol)
     if spec is None:
         raise _refused(codes.UNKNOWN_SYMBOL, f"no listed symbol {body.symbol!r}")
     command = _to_command(body, spec, principal.account_id, time.time_ns())
-    async with pool.connection() as conn:
-        row = await orders.insert_pending(conn, command, body.client_order_id)
-        if row is None:  # the same client_order_id again: answer with the first order, send nothing
-            response.status_code = 200
-            return OrderPlaced.from_row(await orders.by_client_id(conn, principal.account_id, body.client_order_id),
-                                        spec)
-    placed = OrderPlaced.from_row(row, spec)
+    if not await pending.record(command, body.client_order_id):
+        # the same client_order_id again: answer with the first order, send nothing
+        async with pool.connection() as conn:
+            first = await orders.by_client_id(conn, principal.account_id, body.client_order_id)
+        response.status_code = 200
+        return OrderPlaced.from_row(first, spec)
+    placed = OrderPlaced.from_row(orders.pending_row(command, body.client_order_id), spec)
     if not wait:
         await _submit_or_fail(intake, pool, command)
         return placed
@@ -151,10 +156,10 @@ async def _open_order(pool: Pool, principal: Principal, order_id: str) -> dict:
 
 
 @router.delete("/{order_id}", status_code=202, response_model=OrderCommandPublic)
-async def cancel_order(order_id: OrderId, principal: CurrentUser, pool: Pool, intake: Intake, limiter: Limiter,
+async def cancel_order(request: Request, order_id: OrderId, principal: CurrentUser, pool: Pool, intake: Intake, limiter: Limiter,
                        settings: SettingsDep) -> OrderCommandPublic:
     """Ask to cancel the order's remainder; the outcome arrives on the `orders` websocket channel."""
-    await _order_limit(limiter, principal, settings.orders_per_s)
+    await _order_limit(request, limiter, principal, settings.orders_per_s)
     row = await _open_order(pool, principal, order_id)
     ts_ns = time.time_ns()
     command = CancelOrder(cmd_id=new_id(ts_ns), ts_ns=ts_ns, account=principal.account_id, symbol=row["symbol"],
@@ -164,12 +169,13 @@ async def cancel_order(order_id: OrderId, principal: CurrentUser, pool: Pool, in
 
 
 @router.patch("/{order_id}", status_code=202, response_model=OrderCommandPublic)
-async def amend_order(order_id: OrderId, body: OrderAmend, principal: CurrentUser, pool: Pool, intake: Intake,
+async def amend_order(request: Request, order_id: OrderId, body: OrderAmend,
+                      principal: CurrentUser, pool: Pool, intake: Intake,
                       limiter: Limiter, listing: Listing, settings: SettingsDep) -> OrderCommandPublic:
     """Change price and/or total quantity (a quantity decrease keeps time priority)."""
     if body.price is None and body.quantity is None:
         raise _refused(codes.AMEND_NO_CHANGE, "give a new price, a new quantity or both")
-    await _order_limit(limiter, principal, settings.orders_per_s)
+    await _order_limit(request, limiter, principal, settings.orders_per_s)
     row = await _open_order(pool, principal, order_id)
     spec = listing[row["symbol"]]
     try:

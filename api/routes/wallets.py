@@ -1,7 +1,7 @@
 """Wallets: bind an Ethereum address by EIP-191 signature, balances, transfer history, withdraw, and
 (in dev only) a faucet. Withdrawals and faucet deposits are ledger commands; the ledger decides.
 
-Binding: `POST /wallets/nonce` stores a one-time nonce in Redis (`wallet:nonce:{nonce}`, expiring)
+Binding: `POST /wallets/nonce` stores a one-time nonce in Redis (`connectors.redis.keys.wallet_nonce`, expiring)
 bound to the user and address, and returns the exact text to sign. `POST /wallets` takes the nonce
 with GETDEL (so it works once, whatever the outcome), recovers the signer with eth-account and binds
 the address only if the signer is that address.
@@ -29,15 +29,12 @@ from api.schemas.wallets import (BalancePublic, BalancesPublic, FaucetCreate, Si
                                  WithdrawalCreate)
 from api.security import Principal
 from api.store import wallets
+from connectors.redis import keys
 from matcher import codes
 from matcher.commands import Deposit, Withdraw
 from matcher.symbols import IncrementError
 
 router = APIRouter(prefix="/wallets", tags=["wallets"])
-
-
-def nonce_key(nonce: str) -> str:
-    return f"wallet:nonce:{nonce}"
 
 
 def sign_message(address: str, account_id: str, nonce: str, chain_id: int, expires_at: datetime) -> str:
@@ -52,7 +49,7 @@ async def create_nonce(body: SignMessageCreate, principal: CurrentUser, redis: R
     address, nonce = body.address.lower(), secrets.token_hex(16)
     expires_at = datetime.fromtimestamp(int(time.time()) + settings.wallet_nonce_ttl_s, tz=timezone.utc)
     message = sign_message(address, principal.account_id, nonce, settings.chain_id, expires_at)
-    await redis.set(nonce_key(nonce), orjson.dumps({"user_id": principal.user_id, "address": address,
+    await redis.set(keys.wallet_nonce(nonce), orjson.dumps({"user_id": principal.user_id, "address": address,
                                                     "message": message}), ex=settings.wallet_nonce_ttl_s)
     return SignMessagePublic(address=address, nonce=nonce, message=message, expires_at=expires_at)
 
@@ -61,7 +58,7 @@ async def create_nonce(body: SignMessageCreate, principal: CurrentUser, redis: R
 async def bind_wallet(body: WalletBind, principal: CurrentUser, redis: RedisDep, conn: Conn,
                       settings: SettingsDep) -> WalletPublic:
     address = body.address.lower()
-    stored = await redis.getdel(nonce_key(body.nonce))
+    stored = await redis.getdel(keys.wallet_nonce(body.nonce))
     claim = orjson.loads(stored) if stored else None
     if claim is None or claim["user_id"] != principal.user_id or claim["address"] != address:
         raise ApiError(400, errors.NONCE_INVALID, "unknown, expired or already used nonce; ask for a new one")

@@ -1,13 +1,15 @@
 """Orders as the API sees them: the `pending` row written at intake, then whatever the flows upsert.
 
-Intake inserts first and produces second. `(account_id, client_order_id)` is unique, so a retried
-place with the same client id finds the first row instead of writing a second command.
+Intake inserts first (`api.pending`, in batches) and produces second. `(account_id, client_order_id)`
+is unique, so a retried place with the same client id finds the first row instead of writing a
+second command.
 """
 
 from __future__ import annotations
 
 from psycopg import AsyncConnection
 
+from api.pending import intake_time
 from matcher.commands import PlaceOrder
 
 COLUMNS = ("order_id, account_id, client_order_id, symbol, side, order_type, time_in_force, price_ticks,"
@@ -15,18 +17,13 @@ COLUMNS = ("order_id, account_id, client_order_id, symbol, side, order_type, tim
 CLOSED = ("filled", "cancelled", "expired", "rejected")
 
 
-async def insert_pending(conn: AsyncConnection, order: PlaceOrder, client_order_id: str | None) -> dict | None:
-    """The new pending row, or None when this account already used `client_order_id`."""
-    cur = await conn.execute(
-        f"INSERT INTO orders ({COLUMNS.replace(', reject_reason', '')})"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, 'pending',"
-        " to_timestamp(%s::numeric / 1e9), to_timestamp(%s::numeric / 1e9))"
-        " ON CONFLICT (account_id, client_order_id) DO NOTHING"
-        f" RETURNING {COLUMNS}",
-        (order.order_id, order.account, client_order_id, order.symbol, order.side, order.order_type, order.tif,
-         order.price, order.stop_price, order.qty, order.ts_ns, order.ts_ns),
-    )
-    return await cur.fetchone()
+def pending_row(order: PlaceOrder, client_order_id: str | None) -> dict:
+    """The row `api.pending` writes for a new order, as `SELECT {COLUMNS}` would read it back."""
+    at = intake_time(order.ts_ns)
+    return {"order_id": order.order_id, "account_id": order.account, "client_order_id": client_order_id,
+            "symbol": order.symbol, "side": order.side, "order_type": order.order_type, "time_in_force": order.tif,
+            "price_ticks": order.price, "stop_price_ticks": order.stop_price, "quantity_lots": order.qty,
+            "filled_lots": 0, "status": "pending", "reject_reason": None, "created_at": at, "updated_at": at}
 
 
 async def by_client_id(conn: AsyncConnection, account_id: str, client_order_id: str) -> dict | None:
