@@ -10,6 +10,7 @@ send the commands of concurrent requests together.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import defaultdict
 
@@ -20,6 +21,7 @@ from connectors.kafka.topics import ACCOUNT_COMMANDS, check_event
 from connectors.settings import KafkaSettings
 from matcher.messages import to_dict
 
+log = logging.getLogger(__name__)
 DELIVERY_TIMEOUT_MS = 10_000
 LINGER_MS = 5  # a request waits at most this long for others to share its produce request
 
@@ -57,16 +59,21 @@ class CommandIntake:
             )
         except BufferError:
             raise KafkaError("the command queue to Kafka is full; retry shortly") from None
-        await asyncio.wait_for(delivered, DELIVERY_TIMEOUT_MS / 1000 + 1)
+        # No timer of our own: librdkafka reports every message, delivered or failed, within
+        # `message.timeout.ms`, and the poll thread hands that report back.
+        await delivered
 
     def _serve_delivery_reports(self) -> None:
         # Delivery callbacks run in this thread, inside poll(); only this thread swaps the lists.
         while not self._stopping.is_set():
-            self._producer.poll(0.05)
-            for loop in list(self._reports):
-                reports = self._reports.pop(loop)
-                if reports and not loop.is_closed():
-                    loop.call_soon_threadsafe(_settle, reports)
+            try:
+                self._producer.poll(0.05)
+                for loop in list(self._reports):
+                    reports = self._reports.pop(loop)
+                    if reports and not loop.is_closed():
+                        loop.call_soon_threadsafe(_settle, reports)
+            except Exception:  # never let the thread die: every waiting request depends on it
+                log.exception("serving Kafka delivery reports failed; continuing")
 
     def close(self, timeout_s: float = 10.0) -> None:
         self._stopping.set()

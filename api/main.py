@@ -1,6 +1,7 @@
 """The FastAPI application: `create_app(settings)` wires routers, middleware and the process's clients.
 
-Middleware, outermost first: security headers, CORS, body size limit (413), general rate limit (429).
+Middleware, outermost first: security headers, CORS, body size limit (413), general rate limit (429),
+and the order-entry fast path (`api.order_entry`) for bearer-authenticated `POST /api/v1/orders`.
 Everything is under `/api/v1`, the websocket at `/ws`, OpenAPI at `/docs` and `/openapi.json`.
 """
 
@@ -9,12 +10,12 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.fanout import Fanout
+from api.order_entry import OrderEntry
 from api.pending import PendingOrders
-from api.perimeter import BodyLimit, GeneralRateLimit, SecurityHeaders
+from api.perimeter import BodyLimit, CrossOrigin, GeneralRateLimit, SecurityHeaders
 from api.ratelimit import RateLimiter
 from api.routes import auth, keys, market, orders, wallets, ws
 from api.runtime import Runtime, make_redis, open_intake, open_pool
@@ -62,9 +63,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     # add_middleware wraps: the last added is the outermost.
+    app.add_middleware(OrderEntry)
     app.add_middleware(GeneralRateLimit, settings=settings, limiter=limiter)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_credentials=False,
+    app.add_middleware(CrossOrigin, allow_origins=list(settings.cors_origins), allow_credentials=False,
                        allow_methods=["GET", "POST", "PATCH", "DELETE"],
                        allow_headers=["Authorization", "Content-Type", "FT-API-KEY", "FT-API-TIMESTAMP",
                                       "FT-API-SIGNATURE"],

@@ -12,6 +12,7 @@ import time
 
 import jwt
 import orjson
+from starlette.middleware.cors import CORSMiddleware
 
 from api import errors
 from api.ratelimit import ORDER_LIMIT_COUNTED, Bucket, RateLimiter, order_bucket, too_many
@@ -34,7 +35,7 @@ UNLIMITED_PATHS = ("/docs", "/openapi.json", "/redoc", "/health")
 ORDERS_PATH = "/api/v1/orders"
 
 
-async def _send_error(send, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+async def send_error(send, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
     body = orjson.dumps(errors.error_body(code, message))
     raw = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     raw += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
@@ -59,6 +60,16 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class CrossOrigin(CORSMiddleware):
+    """Starlette's CORS, entered only by requests that carry an `Origin` (it passes the others on
+    untouched anyway, after building a `Headers` object to find that out)."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and not any(name == b"origin" for name, _ in scope["headers"]):
+            return await self.app(scope, receive, send)
+        await super().__call__(scope, receive, send)
+
+
 class BodyLimit:
     """Reads the whole body up front (it is small by definition) and refuses it past `max_bytes`."""
 
@@ -70,7 +81,7 @@ class BodyLimit:
             return await self.app(scope, receive, send)
         for name, value in scope["headers"]:
             if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
-                return await _send_error(send, 413, errors.BODY_TOO_LARGE, f"request body over {self.max_bytes} bytes")
+                return await send_error(send, 413, errors.BODY_TOO_LARGE, f"request body over {self.max_bytes} bytes")
         chunks, size, more = [], 0, True
         while more:
             message = await receive()
@@ -79,7 +90,7 @@ class BodyLimit:
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
             if size > self.max_bytes:
-                return await _send_error(send, 413, errors.BODY_TOO_LARGE, f"request body over {self.max_bytes} bytes")
+                return await send_error(send, 413, errors.BODY_TOO_LARGE, f"request body over {self.max_bytes} bytes")
             more = message.get("more_body", False)
         replayed = False
 
@@ -148,7 +159,7 @@ class GeneralRateLimit:
         refused, wait_ms = await self.limiter.first_exceeded(*buckets)
         if refused is not None:
             error = too_many(refused, wait_ms)
-            return await _send_error(send, 429, error.code, error.message, error.headers)
+            return await send_error(send, 429, error.code, error.message, error.headers)
         await self.app(scope, receive, send)
 
     def _principal(self, scope) -> Principal | None:

@@ -11,9 +11,10 @@ import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from pydantic import BaseModel
 
 from api import errors
-from api.deps import (Conn, CurrentUser, FanoutDep, Intake, Limiter, Listing, Pending, Pool, RedisDep, SettingsDep,
+from api.deps import (Conn, CurrentUser, Intake, Limiter, Listing, Pool, RedisDep, RuntimeDep, SettingsDep,
                       symbol_spec)
 from api.errors import ApiError
 from api.ids import new_id
@@ -22,6 +23,7 @@ from api.ratelimit import ORDER_LIMIT_COUNTED, order_bucket
 from api.schemas.common import ID_PATTERN
 from api.schemas.orders import (BookPublic, OrderAmend, OrderCommandPublic, OrderCreate, OrderPlaced, OrderPublic,
                                 OrdersPublic, OrderStatus)
+from api.runtime import Runtime
 from api.security import Principal
 from api.store import orders
 from connectors.kafka.errors import KafkaError
@@ -66,34 +68,48 @@ def _to_command(body: OrderCreate, spec: SymbolSpec, account: str, ts_ns: int) -
 
 @router.post("", status_code=201, response_model=OrderPlaced,
              responses={200: {"model": OrderPlaced, "description": "client_order_id seen before: the first order"}})
-async def place_order(request: Request, body: OrderCreate, principal: CurrentUser, pool: Pool, pending: Pending, intake: Intake,
-                      fanout: FanoutDep,
-                      limiter: Limiter, listing: Listing, settings: SettingsDep, response: Response,
+async def place_order(request: Request, body: OrderCreate, principal: CurrentUser, runtime: RuntimeDep,
                       wait: Annotated[bool, Query(description="answer after the matcher's first answer")] = False,
-                      ) -> OrderPlaced:
+                      ) -> Response:
     """Place an order: `pending` at once, or with `wait=true` the first decisive answer (or a timeout)."""
-    await _order_limit(request, limiter, principal, settings.orders_per_s)
-    spec = listing.get(body.symbol)
+    # The answer is serialized once by its model rather than validated again against `response_model`.
+    # Bearer requests without `wait` usually do not get here: `api.order_entry` serves them (same `place`).
+    status, placed = await place(runtime, principal, body, wait,
+                                 request.scope.get("state", {}).get(ORDER_LIMIT_COUNTED, False))
+    return _json(placed, status)
+
+
+async def place(runtime: Runtime, principal: Principal, body: OrderCreate, wait: bool,
+                order_limit_counted: bool) -> tuple[int, OrderPlaced]:
+    """Order intake: the orders limit (unless the perimeter counted it), the symbol's grid, the pending
+    row, the acknowledged command and, with `wait`, the first decisive answer. (HTTP status, order)."""
+    settings = runtime.settings
+    if not order_limit_counted:
+        await runtime.limiter.enforce(order_bucket(principal, settings.orders_per_s))
+    spec = runtime.listing.get(body.symbol)
     if spec is None:
         raise _refused(codes.UNKNOWN_SYMBOL, f"no listed symbol {body.symbol!r}")
     command = _to_command(body, spec, principal.account_id, time.time_ns())
-    if not await pending.record(command, body.client_order_id):
+    if not await runtime.pending.record(command, body.client_order_id):
         # the same client_order_id again: answer with the first order, send nothing
-        async with pool.connection() as conn:
+        async with runtime.pool.connection() as conn:
             first = await orders.by_client_id(conn, principal.account_id, body.client_order_id)
-        response.status_code = 200
-        return OrderPlaced.from_row(first, spec)
+        return 200, OrderPlaced.from_row(first, spec)
     placed = OrderPlaced.from_row(orders.pending_row(command, body.client_order_id), spec)
     if not wait:
-        await _submit_or_fail(intake, pool, command)
-        return placed
-    async with OutcomeWaiter(fanout, principal.account_id, command.order_id, command.order_type,
+        await _submit_or_fail(runtime.intake, runtime.pool, command)
+        return 201, placed
+    async with OutcomeWaiter(runtime.fanout, principal.account_id, command.order_id, command.order_type,
                              settings.wait_timeout_ms) as waiter:
-        await _submit_or_fail(intake, pool, command)
+        await _submit_or_fail(runtime.intake, runtime.pool, command)
         outcome = await waiter.result()
-    return placed.model_copy(update={
+    return 201, placed.model_copy(update={
         "status": outcome.status, "reject_reason": outcome.reject_reason, "events": outcome.events,
         "filled_quantity": spec.lots_to_qty(outcome.filled_lots)})
+
+
+def _json(model: BaseModel, status: int) -> Response:
+    return Response(model.model_dump_json(), status, media_type="application/json")
 
 
 async def _submit_or_fail(intake: Intake, pool: Pool, command) -> None:
