@@ -13,7 +13,7 @@ Outputs: `orders.accepted` (key symbol): accepted commands, each with `lseq`, it
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Iterable, Mapping
 
 import bytewax.operators as op
 from bytewax.connectors.kafka import KafkaSinkMessage, KafkaSourceMessage
@@ -45,9 +45,13 @@ class PartitionLedgerLogic(StatefulBatchLogic):
             self.snapshots, self.forwarded = dict(resume["accounts"]), dict(resume["forwarded"])
             self.ledgers = {account: ledger_from_dict(data, listing) for account, data in self.snapshots.items()}
 
-    def on_batch(self, commands: list[Any]) -> tuple[Iterable[KafkaSinkMessage], bool]:
+    def on_batch(self, messages: list[KafkaSourceMessage]) -> tuple[Iterable[KafkaSinkMessage], bool]:
         records = []
-        for command in commands:
+        for msg in messages:
+            command = wiring.decode_one(msg, self.kafka)
+            if type(command) is KafkaSinkMessage:
+                records.append(command)  # a dead letter
+                continue
             account = command.account
             ledger = self.ledgers.get(account)
             if ledger is None:
@@ -76,9 +80,6 @@ def build_flow(kafka: KafkaSettings, flows: FlowSettings, listing: Mapping[str, 
     flow = Dataflow("ledger")
     messages = wiring.read_topics(flow, kafka, flows, [ACCOUNT_COMMANDS])
     by_partition = op.key_on("by_partition", messages, partition_key)
-    decoded = wiring.decode_keyed(by_partition, kafka)
-    records = op.stateful_batch("ledger", decoded.oks,
-                                lambda resume: PartitionLedgerLogic(listing, kafka, resume))
-    outputs = op.merge("outputs", op.key_rm("unkey", records), decoded.errs)
-    wiring.write("write", outputs, kafka)
+    records = op.stateful_batch("ledger", by_partition, lambda resume: PartitionLedgerLogic(listing, kafka, resume))
+    wiring.write("write", op.key_rm("unkey", records), kafka)
     return flow

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any, Iterable, Mapping
 
 import bytewax.operators as op
-from bytewax.connectors.kafka import KafkaSinkMessage
+from bytewax.connectors.kafka import KafkaSinkMessage, KafkaSourceMessage
 from bytewax.dataflow import Dataflow
 from bytewax.operators import StatefulBatchLogic
 
@@ -43,40 +43,53 @@ class SymbolBookLogic(StatefulBatchLogic):
 
     def __init__(self, listing: Mapping[str, SymbolSpec], kafka: KafkaSettings, resume: dict | None) -> None:
         self.listing, self.kafka = listing, kafka
+        self.parse = partial(parse_forwarded, listing)
         self.engine: MatchingEngine | None = None  # built from the first command's symbol
         self.applied: dict[str, int] = {}  # account -> last lseq applied
         if resume is not None:
             wiring.check_snapshot("matching", resume, SNAPSHOT_VERSION)
-            self.engine, self.applied = engine_from_dict(resume["engine"]), dict(resume["applied"])
+            self.engine = None if resume["engine"] is None else engine_from_dict(resume["engine"])
+            self.applied = dict(resume["applied"])
 
-    def on_batch(self, items: list[tuple[int | None, Any]]) -> tuple[Iterable[KafkaSinkMessage], bool]:
-        if self.engine is None:
-            self.engine = MatchingEngine(self.listing[items[0][1].symbol])
-        events: list[tuple] = []
-        for lseq, command in items:
+    def on_batch(self, messages: list[KafkaSourceMessage]) -> tuple[Iterable[KafkaSinkMessage], bool]:
+        letters, events = [], []
+        for msg in messages:
+            item = wiring.decode_one(msg, self.kafka, self.parse)
+            if type(item) is KafkaSinkMessage:
+                letters.append(item)
+                continue
+            lseq, command = item
+            if self.engine is None:
+                self.engine = MatchingEngine(self.listing[command.symbol])
+            elif command.symbol != self.engine.symbol:  # keyed by the Kafka key: a producer's mistake
+                letters.append(wiring.dead_letter(msg, self.kafka, "message key is not the command's symbol"))
+                continue
             if lseq is not None:
                 if lseq <= self.applied.get(command.account, 0):
                     continue  # forwarded again by a ledger replaying after a restart
                 self.applied[command.account] = lseq
             events.extend(self.engine.process(command))
+        if not events:
+            return letters, StatefulBatchLogic.RETAIN
         symbol = self.engine.symbol
         records = [wiring.message(self.kafka, MATCHER_EVENTS, symbol, event) for event in events]
         records.extend(
             wiring.message(self.kafka, ACCOUNT_COMMANDS, report.account, report)
             for report in execution_reports(events)
         )
+        records.extend(letters)
         return records, StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> dict:
-        return {"v": SNAPSHOT_VERSION, "engine": engine_to_dict(self.engine), "applied": dict(self.applied)}
+        engine = None if self.engine is None else engine_to_dict(self.engine)  # only dead letters so far
+        return {"v": SNAPSHOT_VERSION, "engine": engine, "applied": dict(self.applied)}
 
 
 def build_flow(kafka: KafkaSettings, flows: FlowSettings, listing: Mapping[str, SymbolSpec]) -> Dataflow:
     flow = Dataflow("matching")
     messages = wiring.read_topics(flow, kafka, flows, [ORDERS_ACCEPTED])
-    decoded = wiring.decode(messages, kafka, partial(parse_forwarded, listing))
-    by_symbol = op.key_on("by_symbol", decoded.oks, lambda item: item[1].symbol)
+    # orders.accepted is keyed by symbol: the Kafka key routes, and the logic checks it against the command
+    by_symbol = op.key_on("by_symbol", messages, lambda msg: (msg.key or b"").decode(errors="replace"))
     records = op.stateful_batch("matching", by_symbol, lambda resume: SymbolBookLogic(listing, kafka, resume))
-    outputs = op.merge("outputs", op.key_rm("unkey", records), decoded.errs)
-    wiring.write("write", outputs, kafka)
+    wiring.write("write", op.key_rm("unkey", records), kafka)
     return flow

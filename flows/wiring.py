@@ -13,7 +13,6 @@ import bytewax.operators as op
 import orjson
 from bytewax.connectors.kafka import KafkaSink, KafkaSinkMessage, KafkaSource, KafkaSourceMessage
 from bytewax.dataflow import Dataflow, Stream
-from bytewax.operators import KeyedStream
 
 from connectors.kafka.client import PRODUCER_CONFIG
 from connectors.kafka.topics import DEAD_LETTERS, Topic
@@ -39,21 +38,14 @@ def decode(
     messages: Stream[KafkaSourceMessage], kafka: KafkaSettings, parse: Callable[[dict], Any] = from_dict
 ) -> Decoded:
     """`parse` applied to each JSON value; what fails to parse becomes a dead letter."""
-    results = op.map("decode", messages, lambda msg: _decode_one(msg, kafka, parse))
+    results = op.map("decode", messages, lambda msg: decode_one(msg, kafka, parse))
     split = op.branch("decoded_ok", results, lambda result: not isinstance(result, KafkaSinkMessage))
     return Decoded(split.trues, split.falses)
 
 
-def decode_keyed(
-    messages: KeyedStream[KafkaSourceMessage], kafka: KafkaSettings, parse: Callable[[dict], Any] = from_dict
-) -> Decoded:
-    """Like `decode`, keeping each message's key: `oks` is a keyed stream of parsed messages."""
-    results = op.map_value("decode", messages, lambda msg: _decode_one(msg, kafka, parse))
-    split = op.branch("decoded_ok", results, lambda item: not isinstance(item[1], KafkaSinkMessage))
-    return Decoded(split.trues, op.map("letters", split.falses, lambda item: item[1]))
-
-
-def _decode_one(msg: KafkaSourceMessage, kafka: KafkaSettings, parse: Callable[[dict], Any]) -> Any:
+def decode_one(msg: KafkaSourceMessage, kafka: KafkaSettings, parse: Callable[[dict], Any] = from_dict) -> Any:
+    """`parse` of one JSON value, or its dead letter. Stateful steps call this themselves, on the
+    raw messages of their batch, which spares the dataflow an operator per message."""
     try:
         return parse(orjson.loads(msg.value))
     except (orjson.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:

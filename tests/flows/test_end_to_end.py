@@ -72,3 +72,24 @@ def test_orders_cross_through_topics_into_postgres_and_redis(make_pipeline, stac
     assert redis.hgetall(keys.book_side(spec.symbol, "sell")) == {"10000": "6"}
     assert redis.hgetall(keys.book_side(spec.symbol, "buy")) == {}
     assert redis.get(keys.last_price(spec.symbol)) == "10000"
+
+
+def test_undecodable_messages_go_to_the_dead_letter_topic_and_the_flows_go_on(make_pipeline):
+    pipeline = make_pipeline()
+    pipeline.start("ledger")
+    pipeline.start("matching")
+    spec = next(iter(pipeline.listing.values()))
+    other = list(pipeline.listing)[1]
+    alice = f"alice-{pipeline.tag}"
+    pipeline.produce_raw("account.commands", [(alice.encode(), b"{not json")], partition=0)
+    forwarded = Deposit(cmd_id=f"{alice}-x", ts_ns=1, account=alice, asset=spec.quote, amount=1)
+    pipeline.produce_raw("orders.accepted", [(other.encode(), orjson.dumps({"type": "place", "v": 9}))], partition=0)
+    pipeline.produce([forwarded])
+
+    pipeline.settle(ready=lambda: pipeline.end_offsets()["deadletter"] == 2)
+    letters = _events(pipeline, "deadletter")
+    assert {(letter["source_topic"].split(".", 1)[1], letter["reason"].split(":")[0]) for letter in letters} == {
+        ("account.commands", "JSONDecodeError"), ("orders.accepted", "ValueError")}
+    assert letters[0]["value"] in ("{not json", '{"type":"place","v":9}')
+    # the deposit behind the broken message still went through
+    assert [e["entry_id"] for e in _events(pipeline, "ledger.events")] == [f"{alice}-x:0"]
