@@ -7,7 +7,9 @@ message, and `{"type": "subscribed" | "unsubscribed" | "pong" | "error", ...}` a
 
 Channels: `prices:SYM`, `trades:SYM`, `book:SYM` (public) and `orders` (your own order updates; needs
 auth). A client whose queue fills (`ws_queue_size` messages it has not read) is closed with 1013: it
-resubscribes and resynchronises from the REST snapshot rather than slowing everyone else down.
+resubscribes and resynchronises from the REST snapshot rather than slowing everyone else down. So is
+one that stops reading altogether: a send that waits on its socket longer than `SEND_TIMEOUT_S` ends
+its session (each client has its own sender, so nobody else ever waits on it).
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ router = APIRouter(tags=["websocket"])
 PUBLIC = {"prices": keys.prices_channel, "trades": keys.trades_channel, "book": keys.book_channel}
 MAX_CHANNELS = 64
 SLOW_CONSUMER = 1013
+SEND_TIMEOUT_S = 5.0  # a client whose socket takes no message for this long is dropped
+CLOSE_TIMEOUT_S = 1.0  # closing politely needs the same socket; do not wait on it for long
+
+
+class SlowConsumer(Exception):
+    """The client did not take a message within the send timeout."""
 
 
 def redis_channel(name: str, listing: Mapping[str, SymbolSpec], principal: Principal | None) -> str:
@@ -47,13 +55,22 @@ def redis_channel(name: str, listing: Mapping[str, SymbolSpec], principal: Princ
 class Session:
     """One websocket client: its principal, its subscriptions and its queue."""
 
-    def __init__(self, ws: WebSocket, runtime: Runtime, principal: Principal | None) -> None:
+    def __init__(self, ws: WebSocket, runtime: Runtime, principal: Principal | None,
+                 send_timeout_s: float = SEND_TIMEOUT_S) -> None:
         self.ws, self.runtime, self.principal = ws, runtime, principal
         self.subscriber = Subscriber(runtime.settings.ws_queue_size)
         self.names: dict[str, str] = {}  # redis channel -> client channel name
+        self.send_timeout_s = send_timeout_s
+
+    async def send(self, text: str) -> None:
+        """Raises `SlowConsumer` when the client's socket does not take `text` in time."""
+        try:
+            await asyncio.wait_for(self.ws.send_text(text), self.send_timeout_s)
+        except TimeoutError:
+            raise SlowConsumer(f"no message taken in {self.send_timeout_s}s") from None
 
     async def reply(self, **message) -> None:
-        await self.ws.send_text(orjson.dumps(message).decode())
+        await self.send(orjson.dumps(message).decode())
 
     async def handle(self, raw: str) -> None:
         try:
@@ -100,7 +117,7 @@ class Session:
             channel, data = await self.subscriber.queue.get()
             name = self.names.get(channel)
             if name is not None:
-                await self.ws.send_text(f'{{"channel":"{name}","data":{data}}}')
+                await self.send(f'{{"channel":"{name}","data":{data}}}')
 
     async def close(self) -> None:
         for channel in list(self.names):
@@ -125,8 +142,11 @@ async def websocket(ws: WebSocket) -> None:
              asyncio.create_task(session.subscriber.overflowed.wait())]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        if tasks[2] in done:
-            await ws.close(code=SLOW_CONSUMER, reason="too slow: messages were dropped; resubscribe")
+        stalled = any(not task.cancelled() and isinstance(task.exception(), SlowConsumer) for task in done)
+        if stalled or tasks[2] in done:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(ws.close(code=SLOW_CONSUMER, reason="too slow: messages were dropped;"
+                                                " resubscribe"), CLOSE_TIMEOUT_S)
     except WebSocketDisconnect:
         pass
     finally:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
+import orjson
 import pytest
 import websockets
 
 from connectors.redis.client import make_redis
-from connectors.redis.keys import orders_channel
+from connectors.redis.keys import orders_channel, trades_channel
 
 
 def _ws_url(api_server, token: str | None = None) -> str:
@@ -82,3 +84,37 @@ def test_fanout_marks_a_full_subscriber_overflowed_and_keeps_feeding_the_others(
     got, slow = asyncio.run(scenario())
     assert [data for _, data in got] == [str(n) for n in range(50)]
     assert slow.overflowed.is_set() and slow.queue.qsize() == 5
+
+
+def test_a_client_that_stops_reading_is_dropped_after_the_send_timeout_and_stalls_no_one(stack, pipeline):
+    """Two clients follow the same channel; one stops reading. Large messages fill its socket, its
+    send times out and its session ends, while the other gets every message at once. (The channel is
+    the sandbox's own symbol: no live feed carries the filler.)"""
+    from api.routes.ws import SEND_TIMEOUT_S
+
+    channel, redis_channel = f"trades:{pipeline.spec.symbol}", trades_channel(pipeline.spec.symbol)
+    filler = orjson.dumps("x" * 100_000)
+    count = 200  # 20 MB: more than the socket buffers of a client that reads nothing
+    redis = make_redis(stack.redis)
+
+    async def scenario():
+        kwargs = {"max_size": None, "max_queue": 4}  # the stalled client stops taking data after 4 messages
+        async with websockets.connect(_ws_url(pipeline.server), **kwargs) as stalled, \
+                websockets.connect(_ws_url(pipeline.server), **kwargs) as reading:
+            for ws in (stalled, reading):
+                await ws.send(orjson.dumps({"op": "subscribe", "channels": [channel]}).decode())
+                assert json.loads(await ws.recv())["type"] == "subscribed"
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            for _ in range(count):
+                await asyncio.to_thread(redis.publish, redis_channel, filler)
+            for _ in range(count):
+                assert (await _next_relay(reading))["channel"] == channel
+            assert loop.time() - started < SEND_TIMEOUT_S  # nobody waited on the stalled client
+        return started
+
+    asyncio.run(scenario())
+    deadline = time.monotonic() + SEND_TIMEOUT_S + 10
+    while redis.pubsub_numsub(redis_channel)[0][1] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert redis.pubsub_numsub(redis_channel)[0][1] == 0  # both sessions gone: the stalled one was dropped
