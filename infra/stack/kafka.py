@@ -165,11 +165,12 @@ def _launch(kafka: KafkaSettings, stack: StackSettings) -> None:
     jvm = [java, "-cp", f"{libs}/*", f"-Dlog4j2.configurationFile={home / 'log4j2.properties'}"]
     if not (data_dir / "meta.properties").exists():
         formatted = subprocess.run(
-            [*jvm, "kafka.tools.StorageTool", "format", "-t", _cluster_id(stack), "-c", str(config)],
+            # `--cluster-id=` keeps an id that starts with "-" (URL-safe base64 may) from reading as an option
+            [*jvm, "kafka.tools.StorageTool", "format", f"--cluster-id={_cluster_id(stack)}", "-c", str(config)],
             capture_output=True, text=True,
         )
         if formatted.returncode != 0:
-            raise StackError(f"cannot format Kafka storage in {data_dir}:\n{formatted.stdout[-2000:]}")
+            raise StackError(f"cannot format Kafka storage in {data_dir}:\n{formatted.stderr[-2000:]}{formatted.stdout[-1000:]}")
     process.spawn(
         [*jvm, f"-Xms{kafka.heap_mb}m", f"-Xmx{kafka.heap_mb}m", "-XX:+UseG1GC",
          f"-Dkafka.logs.dir={home}", "kafka.Kafka", str(config)],

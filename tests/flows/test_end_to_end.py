@@ -26,6 +26,10 @@ def test_orders_cross_through_topics_into_postgres_and_redis(make_pipeline, stac
         Deposit(cmd_id=f"{bob}-d", ts_ns=now + 1, account=bob, asset=spec.base, amount=100_000_000),
         PlaceOrder(cmd_id=f"{bob}-p", ts_ns=now + 2, account=bob, symbol=spec.symbol, order_id=f"{bob}-s",
                    side="sell", price=10_000, qty=10),
+    ])
+    # Accounts on different partitions reach the book in arrival order: let bob's sell rest first.
+    pipeline.settle(ready=lambda: any(e["type"] == "rested" for e in _events(pipeline, "matcher.events")))
+    pipeline.produce([
         PlaceOrder(cmd_id=f"{alice}-p", ts_ns=now + 3, account=alice, symbol=spec.symbol, order_id=f"{alice}-b",
                    side="buy", price=10_100, qty=4),
         PlaceOrder(cmd_id=f"{carol}-p", ts_ns=now + 4, account=carol, symbol=spec.symbol, order_id=f"{carol}-b",
