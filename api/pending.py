@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 from datetime import datetime, timedelta, timezone
 
+import orjson
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
@@ -21,14 +22,18 @@ from api.errors import ApiError
 from matcher.commands import PlaceOrder
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# One JSON parameter for the whole batch: orjson encodes it in C and PostgreSQL unpacks it, where
+# eleven array parameters cost more Python time to dump than the rest of the request. The intake time
+# travels as integer microseconds and is rebuilt exactly (no float on the way).
 _INSERT = """
 INSERT INTO orders (order_id, account_id, client_order_id, symbol, side, order_type, time_in_force, price_ticks,
-                    stop_price_ticks, quantity_lots, created_at, updated_at, filled_lots, status)
-SELECT *, created_at, 0, 'pending'
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[],
-            %s::bigint[], %s::bigint[], %s::timestamptz[])
-     AS o(order_id, account_id, client_order_id, symbol, side, order_type, time_in_force, price_ticks,
-          stop_price_ticks, quantity_lots, created_at)
+                    stop_price_ticks, quantity_lots, filled_lots, status, created_at, updated_at)
+SELECT o.order_id, o.account_id, o.client_order_id, o.symbol, o.side, o.order_type, o.time_in_force, o.price_ticks,
+       o.stop_price_ticks, o.quantity_lots, 0, 'pending', t.at, t.at
+FROM json_to_recordset(%s::json) AS o(order_id text, account_id text, client_order_id text, symbol text, side text,
+                                      order_type text, time_in_force text, price_ticks bigint,
+                                      stop_price_ticks bigint, quantity_lots bigint, at_us bigint),
+     LATERAL (SELECT timestamptz 'epoch' + o.at_us * interval '1 microsecond' AS at) AS t
 ON CONFLICT DO NOTHING
 RETURNING order_id
 """
@@ -39,10 +44,12 @@ def intake_time(ts_ns: int) -> datetime:
     return _EPOCH + timedelta(microseconds=ts_ns // 1000)
 
 
-def _columns(batch: list[tuple[PlaceOrder, str | None, asyncio.Future]]) -> list[list]:
-    rows = [(o.order_id, o.account, client_id, o.symbol, o.side, o.order_type, o.tif, o.price, o.stop_price, o.qty,
-             intake_time(o.ts_ns)) for o, client_id, _ in batch]
-    return [list(column) for column in zip(*rows)]
+def _rows(batch: list[tuple[PlaceOrder, str | None, asyncio.Future]]) -> str:
+    return orjson.dumps([
+        {"order_id": o.order_id, "account_id": o.account, "client_order_id": client_id, "symbol": o.symbol,
+         "side": o.side, "order_type": o.order_type, "time_in_force": o.tif, "price_ticks": o.price,
+         "stop_price_ticks": o.stop_price, "quantity_lots": o.qty, "at_us": o.ts_ns // 1000}
+        for o, client_id, _ in batch]).decode()
 
 
 class PendingOrders:
@@ -95,7 +102,7 @@ class PendingOrders:
 
     async def _insert(self, batch: list) -> set[str]:
         async with self._pool.connection() as conn:
-            cur = await conn.execute(_INSERT, _columns(batch), prepare=True)
+            cur = await conn.execute(_INSERT, (_rows(batch),), prepare=True)
             return {row["order_id"] for row in await cur.fetchall()}
 
     async def close(self) -> None:

@@ -5,7 +5,8 @@ would rest), going through the security headers, body limit, Redis rate limits (
 limits raised via `users.requests_per_min` / `orders_per_s`), validation, the `pending` insert into
 PostgreSQL and an acks=all Kafka produce that is awaited before the answer. `connections` clients
 (one keep-alive HTTP/1.1 connection each, on a lean asyncio protocol) send back to back for `orders`
-requests after a short warm-up. Prints one JSON object as its last line:
+requests after a short warm-up. The spawned API runs `FASTTRADING_API_WORKERS` uvicorn workers (default:
+half the cores, see `main`). Prints one JSON object as its last line:
 `{"requests": N, "orders_per_s": X, "p50_ms": X, "p99_ms": X, "errors": N}`.
 """
 
@@ -22,7 +23,9 @@ import orjson
 
 from api.server import spawn
 from connectors.postgres.pool import connect
-from connectors.settings import PostgresSettings, load
+from connectors.kafka.client import ensure_topics, make_admin
+from connectors.kafka.topics import TOPICS
+from connectors.settings import KafkaSettings, PostgresSettings, load
 
 BENCH_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
 ORDER = orjson.dumps({"symbol": "BTC-USDT", "side": "buy", "price": "1000.00", "quantity": "0.01"})
@@ -34,8 +37,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _bench_user(url: str) -> str:
-    """Register a user, raise its limits, and return a bearer token that carries them."""
+def _bench_user(url: str) -> tuple[str, str]:
+    """Register a user, raise its limits; its account id and a bearer token that carries the limits."""
     email, password = f"bench-{uuid.uuid4().hex[:10]}@example.com", "benchmark-password"
     with httpx.Client(base_url=url, timeout=30) as http:
         created = http.post("/api/v1/auth/register", json={"email": email, "password": password})
@@ -45,7 +48,15 @@ def _bench_user(url: str) -> str:
                          (created.json()["user_id"],))
         token = http.post("/api/v1/auth/login", json={"email": email, "password": password})
         token.raise_for_status()
-        return token.json()["access_token"]
+        return created.json()["account_id"], token.json()["access_token"]
+
+
+def _forget(account_id: str) -> None:
+    """The benchmark's orders were never meant to trade (no flow reads its topics): delete them and
+    the user, so the shared tables keep no order that will stay pending for ever."""
+    with connect(load(PostgresSettings)) as conn, conn.transaction():
+        conn.execute("DELETE FROM orders WHERE account_id = %s AND status = 'pending'", (account_id,))
+        conn.execute("DELETE FROM users WHERE account_id = %s", (account_id,))
 
 
 class _Connection(asyncio.Protocol):
@@ -68,9 +79,7 @@ class _Connection(asyncio.Protocol):
         end = self.buffer.find(b"\r\n\r\n")
         if end < 0 or self.answer is None:
             return
-        head = bytes(self.buffer[:end]).lower()
-        at = head.find(b"content-length:")
-        length = int(head[at + 15:head.find(b"\r\n", at) if head.find(b"\r\n", at) > 0 else None]) if at >= 0 else 0
+        length = _content_length(bytes(self.buffer[:end]))
         if len(self.buffer) < end + 4 + length:
             return
         status = int(self.buffer[9:12])
@@ -88,6 +97,14 @@ class _Connection(asyncio.Protocol):
         self.answer = asyncio.get_running_loop().create_future()
         self.transport.write(raw)
         return await self.answer
+
+
+def _content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
 
 
 async def _drive(url: str, token: str, total: int, connections: int) -> tuple[list[float], int, float]:
@@ -133,22 +150,32 @@ def _percentile(sorted_values: list[float], q: float) -> float:
 
 
 def main(orders: int = 20_000, connections: int = 64, url: str | None = None, workers: int | None = None) -> dict:
-    server = None
+    """Spawns its own API (unless `url`) on topics of its own (`bench<hex>.`, deleted afterwards), so
+    the commands it writes never reach the platform's flows; its user and orders are deleted after."""
+    server, kafka = None, None
     if url is None:
-        workers = workers or int(os.environ.get("FASTTRADING_API_WORKERS", "0")) or max(1, (os.cpu_count() or 1))
+        kafka = load(KafkaSettings).model_copy(update={"topic_prefix": f"bench{uuid.uuid4().hex[:8]}."})
+        ensure_topics(kafka)
+        # Half the cores by default: the load generator, Kafka, PostgreSQL and Redis run on this machine
+        # too, and on two cores one worker places more orders than two that fight them for the CPU.
+        workers = workers or int(os.environ.get("FASTTRADING_API_WORKERS", "0")) or max(1, (os.cpu_count() or 2) // 2)
         env = {"FASTTRADING_API_PORT": str(_free_port()), "FASTTRADING_API_WORKERS": str(workers),
-               "FASTTRADING_API_IP_REQUESTS_PER_MIN": "1000000",
+               "FASTTRADING_API_IP_REQUESTS_PER_MIN": "1000000", "FASTTRADING_KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
                "FASTTRADING_PG_POOL_MAX_SIZE": os.environ.get("FASTTRADING_PG_POOL_MAX_SIZE", "16")}
         if os.environ.get("FASTTRADING_ENV", "dev") != "dev" and "FASTTRADING_API_SECRET_KEY" not in os.environ:
             env["FASTTRADING_API_SECRET_KEY"] = BENCH_SECRET
         server = spawn(env)
         url = server.url
+    account_id = None
     try:
-        token = _bench_user(url)
+        account_id, token = _bench_user(url)
         latencies, errors, elapsed = asyncio.run(_drive(url, token, orders, connections))
     finally:
         if server is not None:
             server.stop()
+            if account_id is not None:
+                _forget(account_id)
+            make_admin(kafka).delete_topics([kafka.topic(name) for name in TOPICS], operation_timeout=30)
     latencies.sort()
     result = {"requests": len(latencies), "orders_per_s": round(len(latencies) / elapsed, 1),
               "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
