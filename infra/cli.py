@@ -147,6 +147,19 @@ def _down(config: services.StackConfig) -> None:
     typer.echo(f"stopped: {', '.join(stopped) or 'nothing of ours'}")
 
 
+@app.command("clock")
+def clock(
+    interval_s: Annotated[float, typer.Option(help="Seconds between ticks.")] = 1.0,
+    ticks: Annotated[int | None, typer.Option(help="Stop after this many ticks (default: run until Ctrl-C).")] = None,
+) -> None:
+    """Tell every book the time each interval, so GTD orders expire on quiet symbols too."""
+    from connectors.listing import ListingSettings, load_listing
+    from connectors.settings import KafkaSettings, load
+    from infra.clock import tick
+
+    tick(load(KafkaSettings), load_listing(load(ListingSettings)), interval_s=interval_s, ticks=ticks)
+
+
 @app.command("simulate")
 def simulate(
     rate: Annotated[float, typer.Option(help="Orders per second.")] = 20.0,

@@ -30,6 +30,7 @@ PARTS = (
     Part("ledger", ("flows", "run", "ledger")),
     Part("matching", ("flows", "run", "matching")),
     Part("projections", ("flows", "run", "projections")),
+    Part("clock", ("clock",)),
     Part("api", ("api",)),
     Part("simulator", ("simulate",)),
 )

@@ -1,5 +1,6 @@
 """A command written to `account.commands` becomes trades, journal lines, rows and a book."""
 
+import subprocess
 import time
 
 import orjson
@@ -7,6 +8,7 @@ import orjson
 from connectors.postgres.pool import connect
 from connectors.redis import keys
 from connectors.redis.client import make_redis
+from infra.sandbox import FASTTRADING
 from matcher.commands import Deposit, PlaceOrder
 
 
@@ -97,3 +99,26 @@ def test_undecodable_messages_go_to_the_dead_letter_topic_and_the_flows_go_on(ma
     assert letters[0]["value"] in ("{not json", '{"type":"place","v":9}')
     # the deposit behind the broken message still went through
     assert [e["entry_id"] for e in _events(pipeline, "ledger.events")] == [f"{alice}-x:0"]
+
+
+def test_the_clock_expires_a_gtd_order_on_a_quiet_symbol_and_the_ledger_releases_its_hold(make_pipeline):
+    pipeline = make_pipeline()
+    pipeline.start("ledger")
+    pipeline.start("matching")
+    spec = next(iter(pipeline.listing.values()))
+    alice, now = f"alice-{pipeline.tag}", time.time_ns()
+    pipeline.produce([
+        Deposit(cmd_id=f"{alice}-d", ts_ns=now, account=alice, asset=spec.quote, amount=10_000_000),
+        PlaceOrder(cmd_id=f"{alice}-p", ts_ns=now + 1, account=alice, symbol=spec.symbol, order_id=f"{alice}-b",
+                   side="buy", price=10_000, qty=4, tif="GTD", expire_ns=now + 2 * 10**9),
+    ])
+    clock = subprocess.Popen([FASTTRADING, "clock", "--interval-s", "0.5", "--ticks", "12"], env=pipeline.env)
+    try:
+        pipeline.settle(ready=lambda: any(e["type"] == "expired" for e in _events(pipeline, "matcher.events")))
+    finally:
+        clock.wait(30)
+    [expired] = [e for e in _events(pipeline, "matcher.events") if e["type"] == "expired"]
+    assert (expired["order_id"], expired["remaining"]) == (f"{alice}-b", 4)
+    journal = [e for e in _events(pipeline, "ledger.events") if e["type"] == "journal"]
+    hold = next(e["amount"] for e in journal if e["reason"] == "hold")
+    assert [e["amount"] for e in journal if e["reason"] == "release"] == [hold]

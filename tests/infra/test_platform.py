@@ -64,5 +64,5 @@ def test_up_runs_every_part_heals_a_killed_flow_and_stops_on_ctrl_c(platform_env
         if up.poll() is None:
             up.kill()
     assert _our_processes(state_dir) == []
-    assert "stopped: simulator, api, projections, matching, ledger, kafka, postgres, redis" in (
+    assert "stopped: simulator, api, clock, projections, matching, ledger, kafka, postgres, redis" in (
         tmp_path / "up.log").read_text()
