@@ -11,7 +11,6 @@ import base64
 import re
 import shutil
 import subprocess
-import time
 import uuid
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from connectors.kafka.errors import KafkaError
 from connectors.settings import KafkaSettings, StackSettings
 from infra.stack import process
 from infra.stack.errors import StackError
-from infra.stack.health import Health
+from infra.stack.health import Health, wait_until_up
 
 NAME = "kafka"
 LOG4J_SLF4J_VERSION = "2.24.3"  # Kafka 4.1 logs through slf4j 1.7, which this binding serves
@@ -148,7 +147,8 @@ def start(kafka: KafkaSettings, stack: StackSettings) -> Health:
     if not current.up:
         if current.pid is None:
             _launch(kafka, stack)
-        current = _wait_until_up(kafka, stack)
+        current = wait_until_up(lambda: health(kafka, stack), timeout_s=kafka.metadata_timeout_s, poll_s=0.5,
+                                log=log_path(stack))
     ensure_topics(kafka)
     return current
 
@@ -178,22 +178,5 @@ def _launch(kafka: KafkaSettings, stack: StackSettings) -> None:
     )
 
 
-def _wait_until_up(kafka: KafkaSettings, stack: StackSettings) -> Health:
-    deadline = time.monotonic() + kafka.metadata_timeout_s
-    while time.monotonic() < deadline:
-        current = health(kafka, stack)
-        if current.up:
-            return current
-        if current.pid is None:
-            raise StackError(f"the Kafka broker exited at start; its log ends:\n{process.tail(log_path(stack))}")
-        time.sleep(0.5)
-    raise StackError(f"Kafka did not answer metadata within {kafka.metadata_timeout_s:.0f}s; see {log_path(stack)}")
-
-
 def stop(kafka: KafkaSettings, stack: StackSettings) -> bool:
-    pid = process.running_pid(_pidfile(stack))
-    if pid is None:
-        return False
-    process.terminate(pid, timeout_s=60)
-    _pidfile(stack).unlink(missing_ok=True)
-    return True
+    return process.stop_by_pidfile(_pidfile(stack), timeout_s=60)

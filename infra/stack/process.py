@@ -78,6 +78,16 @@ def terminate(pid: int, *, timeout_s: float = 30.0) -> None:
         return
 
 
+def stop_by_pidfile(pidfile: Path, *, timeout_s: float) -> bool:
+    """Terminate the process a pid file names, if it runs; True if there was one to stop."""
+    pid = running_pid(pidfile)
+    if pid is None:
+        return False
+    terminate(pid, timeout_s=timeout_s)
+    pidfile.unlink(missing_ok=True)
+    return True
+
+
 def tail(path: Path, lines: int = 20) -> str:
     try:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

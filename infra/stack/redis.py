@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import redis
@@ -12,7 +11,7 @@ from connectors.redis.client import make_redis
 from connectors.settings import RedisSettings, StackSettings
 from infra.stack import process
 from infra.stack.errors import StackError
-from infra.stack.health import Health
+from infra.stack.health import Health, wait_until_up
 
 NAME = "redis"
 
@@ -58,21 +57,8 @@ def start(settings: RedisSettings, stack: StackSettings) -> Health:
              "--appendonly", "yes", "--save", "", "--daemonize", "no", "--protected-mode", "yes"],
             pidfile=_pidfile(stack), log_path=log_path(stack),
         )
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        current = health(settings, stack)
-        if current.up:
-            return current
-        if current.pid is None:
-            raise StackError(f"redis-server exited at start; its log ends:\n{process.tail(log_path(stack))}")
-        time.sleep(0.1)
-    raise StackError(f"Redis did not answer PING within 15s; see {log_path(stack)}")
+    return wait_until_up(lambda: health(settings, stack), timeout_s=15, poll_s=0.1, log=log_path(stack))
 
 
 def stop(settings: RedisSettings, stack: StackSettings) -> bool:
-    pid = process.running_pid(_pidfile(stack))
-    if pid is None:
-        return False
-    process.terminate(pid, timeout_s=15)
-    _pidfile(stack).unlink(missing_ok=True)
-    return True
+    return process.stop_by_pidfile(_pidfile(stack), timeout_s=15)

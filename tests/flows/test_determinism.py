@@ -6,11 +6,11 @@ different partitions meet at a book in arrival order, as on any partitioned exch
 a crash stay exact because each step replays its own input log, see test_chaos.)
 """
 
-import socket
 import time
 
 from infra.workload import synthetic_commands
 from tests.flows.outcome import by_key, outcome
+from tests.isolation import free_port
 
 ONE_LEDGER_PARTITION = {"account.commands": 1}
 
@@ -40,12 +40,6 @@ def test_replaying_the_same_command_log_gives_byte_identical_outputs(make_pipeli
     assert sum(len(values) for values in by_key(first.read("matcher.events")).values()) > 1_500
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _run(pipeline, layout: str) -> dict:
     pipeline.produce(_workload(pipeline, orders=3_000, seed=11))
     for name in ("ledger", "matching"):
@@ -54,7 +48,7 @@ def _run(pipeline, layout: str) -> dict:
         elif layout == "2 workers":
             pipeline.start(name, "--workers", "2")
         else:
-            addresses = f"127.0.0.1:{_free_port()};127.0.0.1:{_free_port()}"
+            addresses = f"127.0.0.1:{free_port()};127.0.0.1:{free_port()}"
             for process_id in (0, 1):
                 pipeline.start(name, "-i", str(process_id), "-a", addresses, key=name)
     pipeline.settle()

@@ -12,20 +12,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.infra.test_stack import FASTTRADING, _free_port, _our_processes
+from infra.sandbox import FASTTRADING
+from tests.isolation import isolated_env, processes_using
 
 
 @pytest.fixture
 def platform_env(tmp_path):
-    env = {
-        **os.environ,
-        "FASTTRADING_STATE_DIR": str(tmp_path / "state"),
-        "FASTTRADING_KAFKA_PORT": str(_free_port()),
-        "FASTTRADING_KAFKA_CONTROLLER_PORT": str(_free_port()),
-        "FASTTRADING_PG_PORT": str(_free_port()),
-        "FASTTRADING_REDIS_PORT": str(_free_port()),
-        "FASTTRADING_API_PORT": str(_free_port()),
-    }
+    env = isolated_env(tmp_path / "state")
     yield env
     subprocess.run([FASTTRADING, "down"], env=env, capture_output=True)
 
@@ -63,6 +56,6 @@ def test_up_runs_every_part_heals_a_killed_flow_and_stops_on_ctrl_c(platform_env
     finally:
         if up.poll() is None:
             up.kill()
-    assert _our_processes(state_dir) == []
+    assert processes_using(state_dir) == []
     assert "stopped: simulator, api, clock, projections, matching, ledger, kafka, postgres, redis" in (
         tmp_path / "up.log").read_text()

@@ -4,48 +4,19 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-FASTTRADING = str(Path(sys.executable).with_name("fasttrading"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _our_processes(state_dir: Path) -> list[str]:
-    """Command lines of live processes that use the state directory (broker, postgres, redis)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if str(state_dir) in cmdline and state != "Z":
-            found.append(cmdline)
-    return found
+from infra.sandbox import FASTTRADING
+from tests.isolation import isolated_env as isolated_env_for
+from tests.isolation import processes_using
 
 
 @pytest.fixture
 def isolated_env(tmp_path):
-    env = {
-        **os.environ,
-        "FASTTRADING_STATE_DIR": str(tmp_path / "state"),
-        "FASTTRADING_KAFKA_PORT": str(_free_port()),
-        "FASTTRADING_KAFKA_CONTROLLER_PORT": str(_free_port()),
-        "FASTTRADING_PG_PORT": str(_free_port()),
-        "FASTTRADING_REDIS_PORT": str(_free_port()),
-    }
+    env = isolated_env_for(tmp_path / "state")
     yield env
     subprocess.run([FASTTRADING, "stack", "down"], env=env, capture_output=True)
 
@@ -79,7 +50,7 @@ def test_stack_lifecycle_up_twice_status_kill_and_down(isolated_env):
 
     stopped = _cli(isolated_env, "stack", "down")
     assert stopped.returncode == 0, stopped.stderr
-    assert _our_processes(state_dir) == []
+    assert processes_using(state_dir) == []
     assert _cli(isolated_env, "stack", "status").returncode != 0
 
 
