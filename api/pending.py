@@ -83,22 +83,25 @@ class PendingOrders:
             if not batch:
                 return
             try:
-                inserted = await self._insert(batch)
-            except psycopg.Error:
-                if len(batch) == 1:
-                    batch[0][2].set_exception(_unavailable())
-                    return
-                for item in batch:  # find the row that spoils the batch: each on its own
-                    try:
-                        inserted = await self._insert([item])
-                    except psycopg.Error:
-                        item[2].set_exception(_unavailable())
-                    else:
-                        item[2].set_result(item[0].order_id in inserted)
-                return
-            for order, _, written in batch:
-                if not written.done():
-                    written.set_result(order.order_id in inserted)
+                await self._write(batch)
+            finally:  # cancelled or broken beyond psycopg: nobody may wait for ever
+                for _, _, written in batch:
+                    _settle(written, exception=_unavailable())
+
+    async def _write(self, batch: list) -> None:
+        try:
+            inserted = await self._insert(batch)
+        except psycopg.Error:
+            if len(batch) == 1:
+                return  # `_flush` answers it as unavailable
+            for item in batch:  # find the row that spoils the batch: each on its own
+                try:
+                    _settle(item[2], item[0].order_id in await self._insert([item]))
+                except psycopg.Error:
+                    pass
+            return
+        for order, _, written in batch:
+            _settle(written, order.order_id in inserted)
 
     async def _insert(self, batch: list) -> set[str]:
         async with self._pool.connection() as conn:
@@ -109,6 +112,15 @@ class PendingOrders:
         for task in list(self._tasks):
             with contextlib.suppress(Exception):
                 await task
+
+
+def _settle(written: asyncio.Future, result: bool | None = None, exception: Exception | None = None) -> None:
+    if written.done():  # answered already, or its request went away
+        return
+    if exception is not None:
+        written.set_exception(exception)
+    else:
+        written.set_result(result)
 
 
 def _unavailable() -> ApiError:
