@@ -48,7 +48,7 @@ class PartitionLedgerLogic(StatefulBatchLogic):
     def on_batch(self, messages: list[KafkaSourceMessage]) -> tuple[Iterable[KafkaSinkMessage], bool]:
         records = []
         for msg in messages:
-            command = wiring.decode_one(msg, self.kafka)
+            command = wiring.decode_one(msg, self.kafka, ACCOUNT_COMMANDS)
             if type(command) is KafkaSinkMessage:
                 records.append(command)  # a dead letter
                 continue

@@ -54,7 +54,7 @@ class SymbolBookLogic(StatefulBatchLogic):
     def on_batch(self, messages: list[KafkaSourceMessage]) -> tuple[Iterable[KafkaSinkMessage], bool]:
         letters, events = [], []
         for msg in messages:
-            item = wiring.decode_one(msg, self.kafka, self.parse)
+            item = wiring.decode_one(msg, self.kafka, ORDERS_ACCEPTED, self.parse)
             if type(item) is KafkaSinkMessage:
                 letters.append(item)
                 continue

@@ -60,7 +60,7 @@ def build_flow(kafka: KafkaSettings, flows: FlowSettings, postgres: PostgresSett
                redis: RedisSettings) -> Dataflow:
     flow = Dataflow("projections")
     messages = wiring.read_topics(flow, kafka, flows, [MATCHER_EVENTS, LEDGER_EVENTS])
-    decoded = wiring.decode(messages, kafka)
+    decoded = wiring.decode(messages, kafka, [MATCHER_EVENTS, LEDGER_EVENTS])
     op.output("stores", decoded.oks, StoresSink(postgres, redis))
     wiring.write("dead_letters", decoded.errs, kafka)
     return flow

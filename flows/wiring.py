@@ -15,7 +15,8 @@ from bytewax.connectors.kafka import KafkaSink, KafkaSinkMessage, KafkaSource, K
 from bytewax.dataflow import Dataflow, Stream
 
 from connectors.kafka.client import PRODUCER_CONFIG
-from connectors.kafka.topics import DEAD_LETTERS, Topic
+from connectors.kafka.errors import EventSchemaError
+from connectors.kafka.topics import DEAD_LETTERS, Topic, check_event
 from connectors.settings import FlowSettings, KafkaSettings
 from matcher.messages import from_dict, to_dict
 
@@ -34,21 +35,25 @@ def read_topics(
     return op.input("read", flow, source)
 
 
-def decode(
-    messages: Stream[KafkaSourceMessage], kafka: KafkaSettings, parse: Callable[[dict], Any] = from_dict
-) -> Decoded:
-    """`parse` applied to each JSON value; what fails to parse becomes a dead letter."""
-    results = op.map("decode", messages, lambda msg: decode_one(msg, kafka, parse))
+def decode(messages: Stream[KafkaSourceMessage], kafka: KafkaSettings, topics: Iterable[Topic]) -> Decoded:
+    """Each JSON value checked against its topic's registry entry and parsed; what fails becomes a
+    dead letter."""
+    by_name = {kafka.topic(topic.name): topic for topic in topics}
+    results = op.map("decode", messages, lambda msg: decode_one(msg, kafka, by_name[msg.topic]))
     split = op.branch("decoded_ok", results, lambda result: not isinstance(result, KafkaSinkMessage))
     return Decoded(split.trues, split.falses)
 
 
-def decode_one(msg: KafkaSourceMessage, kafka: KafkaSettings, parse: Callable[[dict], Any] = from_dict) -> Any:
-    """`parse` of one JSON value, or its dead letter. Stateful steps call this themselves, on the
-    raw messages of their batch, which spares the dataflow an operator per message."""
+def decode_one(
+    msg: KafkaSourceMessage, kafka: KafkaSettings, topic: Topic, parse: Callable[[dict], Any] = from_dict
+) -> Any:
+    """`parse` of one JSON value that `topic` carries, or its dead letter. Stateful steps call this
+    themselves, on the raw messages of their batch, which spares the dataflow an operator per message."""
     try:
-        return parse(orjson.loads(msg.value))
-    except (orjson.JSONDecodeError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        data = orjson.loads(msg.value)
+        check_event(topic, data)
+        return parse(data)
+    except (orjson.JSONDecodeError, EventSchemaError, ValueError, TypeError, KeyError, AttributeError) as exc:
         return dead_letter(msg, kafka, f"{type(exc).__name__}: {exc}")
 
 
