@@ -38,7 +38,8 @@ def audit(conn: psycopg.Connection, *, live: bool = False, assets: list[str] | N
             WHERE account_id <> %(external)s AND {in_scope} GROUP BY asset""", scope
     ).fetchall())
     net_deposits = dict(conn.execute(
-        f"""SELECT asset, sum(CASE kind WHEN 'deposit' THEN amount ELSE -amount END)
+        # The user's side of a deposit is +amount and of a withdrawal -amount: their sum is the net.
+        f"""SELECT asset, sum(amount)
             FROM ledger_entries
             WHERE kind IN ('deposit', 'withdraw') AND account_id <> %(external)s AND {in_scope}
             GROUP BY asset""",

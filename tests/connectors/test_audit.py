@@ -33,6 +33,15 @@ def test_a_consistent_journal_passes(conn):
     assert audit(conn, assets=[asset]) == []
 
 
+def test_withdrawals_count_against_deposits(conn):
+    asset = _asset()
+    project(conn, [], _deposit_and_hold(asset) + [
+        journal("alice", f"{asset}-w:0", 3, "withdraw", None, asset, 30, "alice", AVAILABLE, EXTERNAL, AVAILABLE)])
+    assert audit(conn, assets=[asset]) == []
+    assert conn.execute("SELECT available, held FROM balances WHERE account_id = 'alice' AND asset = %s",
+                        (asset,)).fetchone() == (30, 40)
+
+
 def test_a_balance_that_drifted_from_the_journal_is_named(conn):
     asset = _asset()
     project(conn, [], _deposit_and_hold(asset))
