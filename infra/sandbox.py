@@ -49,6 +49,7 @@ class Sandbox:
     listing_tag: str | None = None  # share another pipeline's symbols (for runs that must not meet in the stores)
     partitions: dict[str, int] = field(default_factory=dict)
     symbols: int = 2
+    snapshot_interval_s: float = 0.5  # short, so a test's kill lands between snapshots often
     processes: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -63,7 +64,7 @@ class Sandbox:
             "FASTTRADING_KAFKA_PARTITIONS": orjson.dumps(self.partitions).decode(),
             "FASTTRADING_LISTING_FILE": str(listing_file),
             "FASTTRADING_FLOW_RECOVERY_DIR": str(self.directory / "recovery"),
-            "FASTTRADING_FLOW_SNAPSHOT_INTERVAL_S": "0.5",
+            "FASTTRADING_FLOW_SNAPSHOT_INTERVAL_S": str(self.snapshot_interval_s),
         }
         ensure_topics(self.kafka)
 

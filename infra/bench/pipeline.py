@@ -21,6 +21,7 @@ import orjson
 from confluent_kafka import Consumer, TopicPartition
 
 from connectors.kafka.client import make_producer
+from connectors.settings import FlowSettings, load
 from flows.runner import FLOW_NAMES
 from infra.sandbox import Sandbox
 from infra.stack.services import StackConfig
@@ -77,7 +78,8 @@ class Watcher(threading.Thread):
 
 def run_pipeline_bench(stack: StackConfig, *, orders: int, rate: float | None, seed: int, accounts: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="fasttrading-bench-") as directory:
-        sandbox = Sandbox(stack, Path(directory), symbols=3)
+        # snapshots at the production interval (FASTTRADING_FLOW_SNAPSHOT_INTERVAL_S), not the tests' short one
+        sandbox = Sandbox(stack, Path(directory), symbols=3, snapshot_interval_s=load(FlowSettings).snapshot_interval_s)
         try:
             for name in FLOW_NAMES:
                 sandbox.start(name)
