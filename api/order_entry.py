@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from api import errors
 from api.errors import ApiError
-from api.perimeter import ORDERS_PATH, send_error
+from api.perimeter import ORDERS_PATH, replay_body, send_error
 from api.ratelimit import ORDER_LIMIT_COUNTED
 from api.routes.orders import place
 from api.schemas.orders import OrderCreate
@@ -45,7 +45,7 @@ class OrderEntry:
         try:
             order = OrderCreate.model_validate_json(body)
         except ValidationError:
-            return await self.app(scope, _replay(body, receive), send)
+            return await self.app(scope, replay_body(body, receive), send)
         state = scope["state"]
         try:
             status, placed = await place(scope["app"].state.runtime, state["principal"], order, False,
@@ -68,16 +68,3 @@ def _json_body(scope) -> bool:
             media = value.split(b";", 1)[0].strip().lower()
             return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
     return True
-
-
-def _replay(body: bytes, receive):
-    replayed = False
-
-    async def replay():
-        nonlocal replayed
-        if replayed:
-            return await receive()
-        replayed = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replay

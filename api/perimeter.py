@@ -92,16 +92,7 @@ class BodyLimit:
             if size > self.max_bytes:
                 return await send_error(send, 413, errors.BODY_TOO_LARGE, f"request body over {self.max_bytes} bytes")
             more = message.get("more_body", False)
-        replayed = False
-
-        async def replay():
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replay_body(b"".join(chunks), receive), send)
 
 
 class VerifiedTokens:
@@ -170,3 +161,17 @@ class GeneralRateLimit:
                 except jwt.PyJWTError:
                     return None
         return None
+
+
+def replay_body(body: bytes, receive):
+    """An ASGI `receive` that hands the app a body already read, then defers to the real one."""
+    replayed = False
+
+    async def replay():
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
