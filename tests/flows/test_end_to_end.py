@@ -117,6 +117,9 @@ def test_the_clock_expires_a_gtd_order_on_a_quiet_symbol_and_the_ledger_releases
         PlaceOrder(cmd_id=f"{alice}-p", ts_ns=now + 1, account=alice, symbol=spec.symbol, order_id=f"{alice}-b",
                    side="buy", price=10_000, qty=4, tif="GTD", expire_ns=now + 2 * 10**9),
     ])
+    # Start the clock once the order rests: a tick past the expiry that reached the book first would
+    # (rightly) make the book refuse the order as already expired.
+    pipeline.settle(ready=lambda: any(e["type"] == "rested" for e in _events(pipeline, "matcher.events")))
     clock = subprocess.Popen([FASTTRADING, "clock", "--interval-s", "0.5"], env=pipeline.env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
