@@ -147,12 +147,8 @@ class MatchingEngine:
         return events
 
     def place(self, command) -> list[tuple]:
-        events: list[tuple] = []
+        events = self.advance_time(command)  # GTD orders due before this command expire first
         ts = command.ts_ns
-        if ts > self.now_ns:
-            self.now_ns = ts
-            if self.expiries and self.expiries[0][0] <= ts:
-                self._expire(events, ts)
         if command.symbol != self.symbol:
             reason = codes.UNKNOWN_SYMBOL
         elif command.order_id in self.seen:
@@ -191,12 +187,8 @@ class MatchingEngine:
         return events
 
     def cancel(self, command) -> list[tuple]:
-        events: list[tuple] = []
+        events = self.advance_time(command)  # GTD orders due before this command expire first
         ts = command.ts_ns
-        if ts > self.now_ns:
-            self.now_ns = ts
-            if self.expiries and self.expiries[0][0] <= ts:
-                self._expire(events, ts)
         order_id = command.order_id
         order = self.orders.get(order_id) or self.stops.get(order_id)
         if order is None:
