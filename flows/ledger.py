@@ -13,16 +13,16 @@ Outputs: `orders.accepted` (key symbol): accepted commands, each with `lseq`, it
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from typing import Mapping
 
 import bytewax.operators as op
-from bytewax.connectors.kafka import KafkaSinkMessage, KafkaSourceMessage
 from bytewax.dataflow import Dataflow
 from bytewax.operators import StatefulBatchLogic
 
 from connectors.kafka.topics import ACCOUNT_COMMANDS, LEDGER_EVENTS, ORDERS_ACCEPTED
 from connectors.settings import FlowSettings, KafkaSettings
 from flows import wiring
+from flows.kafka_io import Chunk, Record
 from matcher.ledger import AccountLedger
 from matcher.snapshot import ledger_from_dict, ledger_to_dict
 from matcher.symbols import SymbolSpec
@@ -35,6 +35,7 @@ class PartitionLedgerLogic(StatefulBatchLogic):
 
     def __init__(self, listing: Mapping[str, SymbolSpec], kafka: KafkaSettings, resume: dict | None) -> None:
         self.listing, self.kafka = listing, kafka
+        self.ledger_events, self.orders_accepted = kafka.topic(LEDGER_EVENTS.name), kafka.topic(ORDERS_ACCEPTED.name)
         self.ledgers: dict[str, AccountLedger] = {}
         self.forwarded: dict[str, int] = {}
         # Snapshots of accounts untouched since the last epoch are reused, not rebuilt.
@@ -45,25 +46,27 @@ class PartitionLedgerLogic(StatefulBatchLogic):
             self.snapshots, self.forwarded = dict(resume["accounts"]), dict(resume["forwarded"])
             self.ledgers = {account: ledger_from_dict(data, listing) for account, data in self.snapshots.items()}
 
-    def on_batch(self, messages: list[KafkaSourceMessage]) -> tuple[Iterable[KafkaSinkMessage], bool]:
-        records = []
-        for msg in messages:
-            command = wiring.decode_one(msg, self.kafka, ACCOUNT_COMMANDS)
-            if type(command) is KafkaSinkMessage:
-                records.append(command)  # a dead letter
-                continue
-            account = command.account
-            ledger = self.ledgers.get(account)
-            if ledger is None:
-                ledger = self.ledgers[account] = AccountLedger(account, self.listing)
-            self.dirty.add(account)
-            out = ledger.process(command)
-            for event in out.events:
-                records.append(wiring.message(self.kafka, LEDGER_EVENTS, account, event))
-            for forward in out.forward:
-                lseq = self.forwarded[account] = self.forwarded.get(account, 0) + 1
-                records.append(wiring.message(self.kafka, ORDERS_ACCEPTED, forward.symbol, forward, lseq=lseq))
-        return records, StatefulBatchLogic.RETAIN
+    def on_batch(self, chunks: list[Chunk]) -> tuple[list[list[Record]], bool]:
+        records: list[Record] = []
+        for chunk in chunks:
+            commands, letters = wiring.decode_chunk(chunk, self.kafka, ACCOUNT_COMMANDS)
+            records.extend(letters)
+            for command in commands:
+                self._apply(command, records)
+        return ([records] if records else []), StatefulBatchLogic.RETAIN
+
+    def _apply(self, command, records: list[Record]) -> None:
+        account = command.account
+        ledger = self.ledgers.get(account)
+        if ledger is None:
+            ledger = self.ledgers[account] = AccountLedger(account, self.listing)
+        self.dirty.add(account)
+        out = ledger.process(command)
+        for event in out.events:
+            records.append(wiring.record(self.ledger_events, account, event))
+        for forward in out.forward:
+            lseq = self.forwarded[account] = self.forwarded.get(account, 0) + 1
+            records.append(wiring.record(self.orders_accepted, forward.symbol, forward, lseq=lseq))
 
     def snapshot(self) -> dict:
         for account in self.dirty:
@@ -72,14 +75,9 @@ class PartitionLedgerLogic(StatefulBatchLogic):
         return {"v": SNAPSHOT_VERSION, "accounts": dict(self.snapshots), "forwarded": dict(self.forwarded)}
 
 
-def partition_key(msg: KafkaSourceMessage) -> str:
-    return f"{msg.topic}:{msg.partition}"
-
-
 def build_flow(kafka: KafkaSettings, flows: FlowSettings, listing: Mapping[str, SymbolSpec]) -> Dataflow:
     flow = Dataflow("ledger")
-    messages = wiring.read_topics(flow, kafka, flows, [ACCOUNT_COMMANDS])
-    by_partition = op.key_on("by_partition", messages, partition_key)
+    by_partition = wiring.read_topics(flow, kafka, flows, [ACCOUNT_COMMANDS])  # keyed by partition
     records = op.stateful_batch("ledger", by_partition, lambda resume: PartitionLedgerLogic(listing, kafka, resume))
     wiring.write("write", op.key_rm("unkey", records), kafka)
     return flow

@@ -11,16 +11,16 @@ Outputs: `matcher.events` (key symbol): every event, with the symbol's sequence 
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 import bytewax.operators as op
-from bytewax.connectors.kafka import KafkaSinkMessage, KafkaSourceMessage
 from bytewax.dataflow import Dataflow
 from bytewax.operators import StatefulBatchLogic
 
 from connectors.kafka.topics import ACCOUNT_COMMANDS, MATCHER_EVENTS, ORDERS_ACCEPTED
 from connectors.settings import FlowSettings, KafkaSettings
 from flows import wiring
+from flows.kafka_io import Chunk, Record
 from matcher.engine import MatchingEngine
 from matcher.messages import from_dict
 from matcher.reports import execution_reports
@@ -30,12 +30,19 @@ from matcher.symbols import SymbolSpec
 SNAPSHOT_VERSION = 1
 
 
-def parse_forwarded(listing: Mapping[str, SymbolSpec], data: dict) -> tuple[int | None, Any]:
-    """(lseq, command): `lseq` is None for commands that no ledger forwarded (`advance_time`)."""
+def parse_forwarded(listing: Mapping[str, SymbolSpec], key_symbol: str, data: dict) -> tuple[int | None, Any]:
+    """(lseq, command) of a record keyed `key_symbol`: `lseq` is None for commands that no ledger
+    forwarded (`advance_time`). The key routes the record to a book, so it must be the command's symbol."""
     lseq, command = data.pop("lseq", None), from_dict(data)
+    if command.symbol != key_symbol:
+        raise ValueError(f"the record's key {key_symbol!r} is not the command's symbol {command.symbol!r}")
     if command.symbol not in listing:
         raise ValueError(f"{command.symbol!r} is not listed")
     return lseq, command
+
+
+def symbol_of_key(key: bytes | None) -> str:
+    return (key or b"").decode(errors="replace")
 
 
 class SymbolBookLogic(StatefulBatchLogic):
@@ -43,7 +50,7 @@ class SymbolBookLogic(StatefulBatchLogic):
 
     def __init__(self, listing: Mapping[str, SymbolSpec], kafka: KafkaSettings, resume: dict | None) -> None:
         self.listing, self.kafka = listing, kafka
-        self.parse = partial(parse_forwarded, listing)
+        self.matcher_events, self.account_commands = kafka.topic(MATCHER_EVENTS.name), kafka.topic(ACCOUNT_COMMANDS.name)
         self.engine: MatchingEngine | None = None  # built from the first command's symbol
         self.applied: dict[str, int] = {}  # account -> last lseq applied
         if resume is not None:
@@ -51,34 +58,28 @@ class SymbolBookLogic(StatefulBatchLogic):
             self.engine = None if resume["engine"] is None else engine_from_dict(resume["engine"])
             self.applied = dict(resume["applied"])
 
-    def on_batch(self, messages: list[KafkaSourceMessage]) -> tuple[Iterable[KafkaSinkMessage], bool]:
-        letters, events = [], []
-        for msg in messages:
-            item = wiring.decode_one(msg, self.kafka, ORDERS_ACCEPTED, self.parse)
-            if type(item) is KafkaSinkMessage:
-                letters.append(item)
-                continue
-            lseq, command = item
-            if self.engine is None:
-                self.engine = MatchingEngine(self.listing[command.symbol])
-            elif command.symbol != self.engine.symbol:  # keyed by the Kafka key: a producer's mistake
-                letters.append(wiring.dead_letter(msg, self.kafka, "message key is not the command's symbol"))
-                continue
-            if lseq is not None:
-                if lseq <= self.applied.get(command.account, 0):
-                    continue  # forwarded again by a ledger replaying after a restart
-                self.applied[command.account] = lseq
-            events.extend(self.engine.process(command))
-        if not events:
-            return letters, StatefulBatchLogic.RETAIN
-        symbol = self.engine.symbol
-        records = [wiring.message(self.kafka, MATCHER_EVENTS, symbol, event) for event in events]
-        records.extend(
-            wiring.message(self.kafka, ACCOUNT_COMMANDS, report.account, report)
-            for report in execution_reports(events)
-        )
-        records.extend(letters)
-        return records, StatefulBatchLogic.RETAIN
+    def on_batch(self, chunks: list[Chunk]) -> tuple[list[list[Record]], bool]:
+        records: list[Record] = []
+        events: list[tuple] = []
+        for chunk in chunks:
+            key_symbol = symbol_of_key(chunk.records[0][0])  # a chunk's records share their key
+            parse = partial(parse_forwarded, self.listing, key_symbol)
+            commands, letters = wiring.decode_chunk(chunk, self.kafka, ORDERS_ACCEPTED, parse)
+            records.extend(letters)
+            for lseq, command in commands:
+                if self.engine is None:
+                    self.engine = MatchingEngine(self.listing[command.symbol])
+                if lseq is not None:
+                    if lseq <= self.applied.get(command.account, 0):
+                        continue  # forwarded again by a ledger replaying after a restart
+                    self.applied[command.account] = lseq
+                events.extend(self.engine.process(command))
+        if events:
+            symbol = self.engine.symbol
+            records.extend(wiring.record(self.matcher_events, symbol, event) for event in events)
+            records.extend(wiring.record(self.account_commands, report.account, report)
+                           for report in execution_reports(events))
+        return ([records] if records else []), StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> dict:
         engine = None if self.engine is None else engine_to_dict(self.engine)  # only dead letters so far
@@ -87,9 +88,8 @@ class SymbolBookLogic(StatefulBatchLogic):
 
 def build_flow(kafka: KafkaSettings, flows: FlowSettings, listing: Mapping[str, SymbolSpec]) -> Dataflow:
     flow = Dataflow("matching")
-    messages = wiring.read_topics(flow, kafka, flows, [ORDERS_ACCEPTED])
     # orders.accepted is keyed by symbol: the Kafka key routes, and the logic checks it against the command
-    by_symbol = op.key_on("by_symbol", messages, lambda msg: (msg.key or b"").decode(errors="replace"))
+    by_symbol = wiring.read_topics(flow, kafka, flows, [ORDERS_ACCEPTED], route=symbol_of_key)
     records = op.stateful_batch("matching", by_symbol, lambda resume: SymbolBookLogic(listing, kafka, resume))
     wiring.write("write", op.key_rm("unkey", records), kafka)
     return flow

@@ -11,8 +11,6 @@ Outputs: PostgreSQL `trades`, `orders`, `ledger_entries`, `balances`; Redis book
 
 from __future__ import annotations
 
-from typing import Any
-
 import psycopg
 from bytewax.dataflow import Dataflow
 from bytewax.outputs import DynamicSink, StatelessSinkPartition
@@ -29,12 +27,13 @@ from flows import wiring
 LEDGER_EVENT_TYPES = frozenset({"journal", "ledger_rejected"})
 
 
-class _StoresPartition(StatelessSinkPartition[Any]):
+class _StoresPartition(StatelessSinkPartition[list[tuple]]):
     def __init__(self, postgres: PostgresSettings, redis: RedisSettings) -> None:
         self.conn: psycopg.Connection = connect(postgres)
         self.redis = make_redis(redis, timeout_s=10)
 
-    def write_batch(self, events: list[Any]) -> None:
+    def write_batch(self, batches: list[list[tuple]]) -> None:
+        events = [event for batch in batches for event in batch]
         matcher_events = [event for event in events if event[0] not in LEDGER_EVENT_TYPES]
         ledger_events = [event for event in events if event[0] in LEDGER_EVENT_TYPES]
         # PostgreSQL first: if Redis fails after it, the replay re-applies both and both skip what they have.
@@ -46,8 +45,8 @@ class _StoresPartition(StatelessSinkPartition[Any]):
         self.redis.close()
 
 
-class StoresSink(DynamicSink[Any]):
-    """Writes each worker's batches of core events to PostgreSQL and Redis."""
+class StoresSink(DynamicSink[list[tuple]]):
+    """Writes each worker's lists of core events to PostgreSQL and Redis, a batch at a time."""
 
     def __init__(self, postgres: PostgresSettings, redis: RedisSettings) -> None:
         self.postgres, self.redis = postgres, redis
@@ -59,8 +58,9 @@ class StoresSink(DynamicSink[Any]):
 def build_flow(kafka: KafkaSettings, flows: FlowSettings, postgres: PostgresSettings,
                redis: RedisSettings) -> Dataflow:
     flow = Dataflow("projections")
-    messages = wiring.read_topics(flow, kafka, flows, [MATCHER_EVENTS, LEDGER_EVENTS])
-    decoded = wiring.decode(messages, kafka, [MATCHER_EVENTS, LEDGER_EVENTS])
-    op.output("stores", decoded.oks, StoresSink(postgres, redis))
-    wiring.write("dead_letters", decoded.errs, kafka)
+    by_name = {kafka.topic(topic.name): topic for topic in (MATCHER_EVENTS, LEDGER_EVENTS)}
+    chunks = wiring.read_topics(flow, kafka, flows, by_name.values())
+    decoded = op.map("decode", chunks, lambda item: wiring.decode_chunk(item[1], kafka, by_name[item[1].topic]))
+    op.output("stores", op.map("events", decoded, lambda pair: pair[0]), StoresSink(postgres, redis))
+    wiring.write("dead_letters", op.filter_map("letters", decoded, lambda pair: pair[1] or None), kafka)
     return flow

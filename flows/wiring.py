@@ -6,81 +6,66 @@ and the reason (STYLE rule 5), and the flow goes on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 import bytewax.operators as op
 import orjson
-from bytewax.connectors.kafka import KafkaSink, KafkaSinkMessage, KafkaSource, KafkaSourceMessage
 from bytewax.dataflow import Dataflow, Stream
 
-from connectors.kafka.client import PRODUCER_CONFIG
 from connectors.kafka.errors import EventSchemaError
 from connectors.kafka.topics import DEAD_LETTERS, Topic, check_event
 from connectors.settings import FlowSettings, KafkaSettings
+from flows.kafka_io import Chunk, ChunkSource, Record, RecordSink, RouteKey
 from matcher.messages import from_dict, to_dict
 
-
-@dataclass(frozen=True)
-class Decoded:
-    oks: Stream[Any]  # core messages (commands, reports, event tuples)
-    errs: Stream[KafkaSinkMessage]  # dead letters, ready to write
+DECODE_ERRORS = (orjson.JSONDecodeError, EventSchemaError, ValueError, TypeError, KeyError, AttributeError)
 
 
-def read_topics(
-    flow: Dataflow, kafka: KafkaSettings, flows: FlowSettings, topics: Iterable[Topic], *, tail: bool = True
-) -> Stream[KafkaSourceMessage]:
-    names = [kafka.topic(topic.name) for topic in topics]
-    source = KafkaSource([kafka.bootstrap_servers], names, tail=tail, batch_size=flows.batch_size)
+def read_topics(flow: Dataflow, kafka: KafkaSettings, flows: FlowSettings, topics: Iterable[Topic],
+                route: RouteKey = None) -> Stream[tuple[str, Chunk]]:
+    """The topics' records as `Chunk`s keyed by partition, or by `route(record key)` if given."""
+    source = ChunkSource(kafka, [kafka.topic(topic.name) for topic in topics], flows.batch_size, route)
     return op.input("read", flow, source)
 
 
-def decode(messages: Stream[KafkaSourceMessage], kafka: KafkaSettings, topics: Iterable[Topic]) -> Decoded:
-    """Each JSON value checked against its topic's registry entry and parsed; what fails becomes a
-    dead letter."""
-    by_name = {kafka.topic(topic.name): topic for topic in topics}
-    results = op.map("decode", messages, lambda msg: decode_one(msg, kafka, by_name[msg.topic]))
-    split = op.branch("decoded_ok", results, lambda result: not isinstance(result, KafkaSinkMessage))
-    return Decoded(split.trues, split.falses)
+def decode_chunk(chunk: Chunk, kafka: KafkaSettings, topic: Topic,
+                 parse: Callable[[dict], Any] = from_dict) -> tuple[list[Any], list[Record]]:
+    """`parse` of each JSON value of `chunk`, checked against `topic`'s registry entry, in log order;
+    and the dead letters of the values that failed."""
+    parsed, letters = [], []
+    for key, value, offset in chunk.records:
+        try:
+            data = orjson.loads(value)
+            check_event(topic, data)
+            parsed.append(parse(data))
+        except DECODE_ERRORS as exc:
+            letters.append(dead_letter(kafka, chunk, key, value, offset, f"{type(exc).__name__}: {exc}"))
+    return parsed, letters
 
 
-def decode_one(
-    msg: KafkaSourceMessage, kafka: KafkaSettings, topic: Topic, parse: Callable[[dict], Any] = from_dict
-) -> Any:
-    """`parse` of one JSON value that `topic` carries, or its dead letter. Stateful steps call this
-    themselves, on the raw messages of their batch, which spares the dataflow an operator per message."""
-    try:
-        data = orjson.loads(msg.value)
-        check_event(topic, data)
-        return parse(data)
-    except (orjson.JSONDecodeError, EventSchemaError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        return dead_letter(msg, kafka, f"{type(exc).__name__}: {exc}")
-
-
-def dead_letter(msg: KafkaSourceMessage, kafka: KafkaSettings, reason: str) -> KafkaSinkMessage:
+def dead_letter(kafka: KafkaSettings, chunk: Chunk, key: bytes | None, value: bytes | None, offset: int,
+                reason: str) -> Record:
     letter = {
-        "type": "dead_letter", "v": 1, "source_topic": msg.topic, "partition": msg.partition,
-        "offset": msg.offset, "reason": reason,
-        "key": None if msg.key is None else msg.key.decode(errors="replace"),
-        "value": None if msg.value is None else msg.value.decode(errors="replace"),
+        "type": "dead_letter", "v": 1, "source_topic": chunk.topic, "partition": chunk.partition,
+        "offset": offset, "reason": reason,
+        "key": None if key is None else key.decode(errors="replace"),
+        "value": None if value is None else value.decode(errors="replace"),
     }
-    return KafkaSinkMessage(msg.topic.encode() if msg.topic else None, orjson.dumps(letter),
-                            topic=kafka.topic(DEAD_LETTERS.name))
+    return Record(kafka.topic(DEAD_LETTERS.name), chunk.topic.encode(), orjson.dumps(letter))
 
 
-def message(kafka: KafkaSettings, topic: Topic, key: str, core_message: Any, **extra: Any) -> KafkaSinkMessage:
-    """A core message (command, report, event tuple) as a Kafka record on a registry topic;
+def record(topic_name: str, key: str, core_message: Any, **extra: Any) -> Record:
+    """A core message (command, report, event tuple) as a record for the topic named `topic_name`;
     `extra` fields travel beside the message's own (the ledger's forward sequence)."""
     value = to_dict(core_message)
-    value.update(extra)
-    return KafkaSinkMessage(key.encode(), orjson.dumps(value), topic=kafka.topic(topic.name))
+    if extra:
+        value.update(extra)
+    return Record(topic_name, key.encode(), orjson.dumps(value))
 
 
-def write(step_id: str, records: Stream[KafkaSinkMessage], kafka: KafkaSettings) -> None:
-    """Write records to the topics they name, idempotently with acks=all."""
-    config = {key: str(value).lower() if isinstance(value, bool) else str(value)
-              for key, value in PRODUCER_CONFIG.items()}
-    op.output(step_id, records, KafkaSink([kafka.bootstrap_servers], None, add_config=config))
+def write(step_id: str, batches: Stream[list[Record]], kafka: KafkaSettings) -> None:
+    """Write each list of records to the topics they name, idempotently with acks=all."""
+    op.output(step_id, batches, RecordSink(kafka))
 
 
 def check_snapshot(flow: str, resume: Any, version: int) -> None:

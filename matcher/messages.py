@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 
 from matcher.commands import COMMAND_TYPES
 from matcher.events import FIELDS as MATCHER_FIELDS
@@ -37,6 +38,9 @@ LEDGER_FIELDS: dict[str, tuple[str, ...]] = {
 TUPLE_FIELDS = {**MATCHER_FIELDS, **LEDGER_FIELDS}
 CLASSES = {cls.type: cls for cls in (*COMMAND_TYPES, ExecutionReport)}
 _CLASS_FIELDS = {name: tuple(f.name for f in dataclasses.fields(cls)) for name, cls in CLASSES.items()}
+# Prepared once, so a message converts in a few C calls: these run for every record of every flow.
+_TUPLE_VALUES = {kind: operator.itemgetter(*fields) for kind, fields in TUPLE_FIELDS.items()}
+_CLASS_VALUES = {name: operator.attrgetter(*fields) for name, fields in _CLASS_FIELDS.items()}
 
 
 def to_dict(message) -> dict:
@@ -45,12 +49,11 @@ def to_dict(message) -> dict:
         fields = TUPLE_FIELDS[message[0]]
         if len(fields) != len(message):
             raise ValueError(f"{message[0]} event has {len(message)} fields, schema has {len(fields)}")
-        out = {"type": message[0], "v": VERSION}
-        out.update(zip(fields[1:], message[1:]))
-        return out
-    out = {"type": message.type, "v": VERSION}
-    for name in _CLASS_FIELDS[message.type]:
-        out[name] = getattr(message, name)
+        out = dict(zip(fields, message))
+    else:
+        out = dict(zip(_CLASS_FIELDS[message.type], _CLASS_VALUES[message.type](message)))
+        out["type"] = message.type
+    out["v"] = VERSION
     return out
 
 
@@ -59,9 +62,9 @@ def from_dict(data: dict):
     kind, version = data.get("type"), data.get("v")
     if version != VERSION:
         raise ValueError(f"unsupported version {version!r} of {kind!r}")
-    fields = TUPLE_FIELDS.get(kind)
-    if fields is not None:
-        return (kind, *(data[name] for name in fields[1:]))
+    values = _TUPLE_VALUES.get(kind)
+    if values is not None:
+        return values(data)
     cls = CLASSES.get(kind)
     if cls is None:
         raise ValueError(f"unknown message type {kind!r}")
