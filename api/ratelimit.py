@@ -1,13 +1,14 @@
 """Rate limits as fixed-window counters in Redis, shared by every API process.
 
-One Lua call per request however many buckets it counts against: for each bucket in order, INCR the
-window's counter, set its expiry on the first hit, and stop at the first bucket over its limit,
-answering which one and how many milliseconds remain (buckets after it are not counted). Keys:
+A check counts one request against its buckets: for each bucket in order, INCR the window's counter,
+set its expiry on the first hit, and stop at the first bucket over its limit, answering which one and
+how many milliseconds remain (buckets after it are not counted). Keys:
 `connectors.redis.keys.rate_limit_bucket` (`rl:{scope}:{identity}`), expiring with their window.
 
 The checks of concurrent requests travel together: each waits on a future, and one task sends every
-check queued so far as one pipeline (one connection checkout, one write, one read) while the next
-batch gathers. Under load that is most of the per-request cost of a Redis client.
+check queued so far as one script call (one command to encode, one flat array of answers to parse)
+while the next batch gathers. Under load that is most of the per-request cost of a Redis client. A
+Redis error (unreachable, or the script failing) fails every check of the batch it hit.
 """
 
 from __future__ import annotations
@@ -17,24 +18,34 @@ import math
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from redis.exceptions import NoScriptError
 
 from api.errors import RATE_LIMITED, ApiError
 from api.security import Principal
 from connectors.redis.keys import rate_limit_bucket
 
-_WINDOWS = """
-for i, key in ipairs(KEYS) do
-  local window, limit = tonumber(ARGV[2 * i - 1]), tonumber(ARGV[2 * i])
-  local n = redis.call('INCR', key)
-  if n == 1 then redis.call('PEXPIRE', key, window) end
-  if n > limit then
-    local ttl = redis.call('PTTL', key)
-    if ttl < 0 then redis.call('PEXPIRE', key, window); ttl = window end
-    return {i, ttl}
+# KEYS: every check's bucket keys, check after check. ARGV: per check its bucket count, then
+# (window_ms, limit) per bucket. Answers two integers per check: the refusing bucket's 1-based
+# index (0: allowed) and the ms left in its window.
+_CHECKS = """
+local answers, k, a = {}, 1, 1
+while a <= #ARGV do
+  local n, refused, ttl = tonumber(ARGV[a]), 0, 0
+  for i = 1, n do
+    if refused == 0 then
+      local key, window, limit = KEYS[k + i - 1], tonumber(ARGV[a + 2 * i - 1]), tonumber(ARGV[a + 2 * i])
+      local count = redis.call('INCR', key)
+      if count == 1 then redis.call('PEXPIRE', key, window) end
+      if count > limit then
+        ttl = redis.call('PTTL', key)
+        if ttl < 0 then redis.call('PEXPIRE', key, window); ttl = window end
+        refused = i
+      end
+    end
   end
+  answers[#answers + 1], answers[#answers + 2] = refused, ttl
+  k, a = k + n, a + 2 * n + 1
 end
-return {0, 0}
+return answers
 """
 
 
@@ -57,14 +68,14 @@ def order_bucket(principal: Principal, default_per_s: int) -> Bucket:
 class RateLimiter:
     def __init__(self, redis: Redis, max_batch: int = 256) -> None:
         self._redis, self._max_batch = redis, max_batch
-        self._script = redis.register_script(_WINDOWS)
+        self._script = redis.register_script(_CHECKS)
         self._queued: list[tuple[list[str], list[int], asyncio.Future]] = []
         self._sending = False
 
     async def first_exceeded(self, *buckets: Bucket) -> tuple[Bucket | None, int]:
         """Count this hit against `buckets`; (None, 0) when all allow it, else the refusing bucket and
         the ms until its window resets."""
-        args: list[int] = []
+        args: list[int] = [len(buckets)]
         for bucket in buckets:
             args += (bucket.window_ms, bucket.limit)
         answer = asyncio.get_running_loop().create_future()
@@ -80,27 +91,25 @@ class RateLimiter:
             while self._queued:
                 batch, self._queued = self._queued[:self._max_batch], self._queued[self._max_batch:]
                 try:
-                    results = await self._run(batch)
-                except Exception as exc:  # Redis unreachable: every request of the batch learns it
-                    results = [exc] * len(batch)
-                for (_, _, answer), result in zip(batch, results):
-                    if answer.done():
-                        continue
-                    if isinstance(result, Exception):
-                        answer.set_exception(result)
-                    else:
-                        answer.set_result(result)
+                    flat = await self._run(batch)
+                except Exception as exc:  # every request of the batch learns it
+                    for _, _, answer in batch:
+                        if not answer.done():
+                            answer.set_exception(exc)
+                    continue
+                for i, (_, _, answer) in enumerate(batch):
+                    if not answer.done():
+                        answer.set_result((flat[2 * i], flat[2 * i + 1]))
         finally:
             self._sending = False
 
-    async def _run(self, batch: list) -> list:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for keys, args, _ in batch:
-                pipe.evalsha(self._script.sha, len(keys), *keys, *args)
-            results = await pipe.execute(raise_on_error=False)
-        if any(isinstance(result, NoScriptError) for result in results):  # a restarted or flushed Redis
-            results = [await self._script(keys=keys, args=args) for keys, args, _ in batch]
-        return results
+    async def _run(self, batch: list) -> list[int]:
+        keys: list[str] = []
+        args: list[int] = []
+        for check_keys, check_args, _ in batch:
+            keys += check_keys
+            args += check_args
+        return await self._script(keys=keys, args=args)  # EVALSHA, loading the script if Redis lost it
 
     async def retry_after_ms(self, scope: str, identity: str, limit: int, window_ms: int) -> int:
         """0 when this hit is within `limit` per `window_ms`; otherwise ms until the window resets."""
