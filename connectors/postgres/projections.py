@@ -16,6 +16,8 @@ import psycopg
 
 from matcher.events import FIELDS
 
+TRADE = {name: index for index, name in enumerate(FIELDS["trade"])}
+
 ORDER_STATUS_BY_EVENT = {"accepted": "new", "triggered": "triggered", "cancelled": "cancelled",
                          "expired": "expired"}
 
@@ -28,35 +30,51 @@ def to_timestamp(ts_ns: int) -> datetime:
     return EPOCH + timedelta(microseconds=ts_ns // 1000)
 
 
+# Each batch is copied into these session tables, then merged into the real tables by a few
+# set-based statements: COPY costs a fraction of binding each row as parameters. They are emptied at
+# commit, and at the start of a batch too, for a caller that projects several inside one transaction.
+STAGING_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS trades_in (LIKE trades) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS ledger_in (LIKE ledger_entries) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS orders_in (
+    order_id text, account_id text, symbol text, side text, order_type text, time_in_force text,
+    price_ticks bigint, stop_price_ticks bigint, quantity_lots bigint, last_seq bigint, at timestamptz
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS order_updates_in (
+    round int, order_id text, status text, remaining bigint, price_ticks bigint, quantity_lots bigint,
+    reason text, last_seq bigint, at timestamptz
+) ON COMMIT DELETE ROWS;
+DELETE FROM trades_in; DELETE FROM ledger_in; DELETE FROM orders_in; DELETE FROM order_updates_in;
+"""
+
+
 def project(conn: psycopg.Connection, matcher_events: list[tuple], ledger_events: list[tuple]) -> None:
     """Apply one batch of `matcher.events` and `ledger.events` in one transaction."""
     with conn.transaction():
+        conn.execute(STAGING_TABLES)
         _insert_trades(conn, [e for e in matcher_events if e[0] == "trade"])
         _update_orders(conn, matcher_events)
         _apply_journal(conn, [e for e in ledger_events if e[0] == "journal"])
         _reject_pending_orders(conn, [e for e in ledger_events if e[0] == "ledger_rejected"])
 
 
+def _copy(conn: psycopg.Connection, table: str, columns: str, rows: Iterable[tuple]) -> None:
+    with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def _insert_trades(conn: psycopg.Connection, trades: list[tuple]) -> None:
     if not trades:
         return
-    columns = defaultdict(list)
-    for event in trades:
-        trade = dict(zip(FIELDS["trade"], event))
-        columns["trade_id"].append(f"{trade['symbol']}:{trade['seq']}")
-        for name in ("symbol", "seq", "price", "qty", "taker_side", "maker_order_id", "taker_order_id",
-                     "maker_account", "taker_account"):
-            columns[name].append(trade[name])
-        columns["executed_at"].append(to_timestamp(trade["ts_ns"]))
-    conn.execute(
-        """INSERT INTO trades (trade_id, symbol, seq, price_ticks, quantity_lots, taker_side, maker_order_id,
-                               taker_order_id, maker_account_id, taker_account_id, executed_at)
-           SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::text[],
-                                %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[])
-           ON CONFLICT DO NOTHING""",
-        [columns[name] for name in ("trade_id", "symbol", "seq", "price", "qty", "taker_side", "maker_order_id",
-                                    "taker_order_id", "maker_account", "taker_account", "executed_at")],
-    )
+    columns = ("trade_id, symbol, seq, price_ticks, quantity_lots, taker_side, maker_order_id, taker_order_id, "
+               "maker_account_id, taker_account_id, executed_at")
+    symbol, seq = TRADE["symbol"], TRADE["seq"]
+    _copy(conn, "trades_in", columns,
+          ((f"{t[symbol]}:{t[seq]}", t[symbol], t[seq], t[TRADE["price"]], t[TRADE["qty"]], t[TRADE["taker_side"]],
+            t[TRADE["maker_order_id"]], t[TRADE["taker_order_id"]], t[TRADE["maker_account"]],
+            t[TRADE["taker_account"]], to_timestamp(t[TRADE["ts_ns"]])) for t in trades))
+    conn.execute(f"INSERT INTO trades ({columns}) SELECT {columns} FROM trades_in ON CONFLICT DO NOTHING")
 
 
 def _update_orders(conn: psycopg.Connection, events: list[tuple]) -> None:
@@ -68,53 +86,63 @@ def _update_orders(conn: psycopg.Connection, events: list[tuple]) -> None:
         if kind == "accepted":
             accepted.append((fields["order_id"], fields["account"], fields["symbol"], fields["side"],
                              fields["order_type"], fields["tif"], fields["price"], fields["stop_price"],
-                             fields["qty"], seq, at, at))
+                             fields["qty"], seq, at))
         elif kind == "trade":
             for side in ("maker", "taker"):
                 remaining = fields[f"{side}_remaining"]
                 status = "filled" if remaining == 0 else "partially_filled"
-                updates.append((status, remaining, None, None, None, seq, at, fields[f"{side}_order_id"]))
+                updates.append((fields[f"{side}_order_id"], status, remaining, None, None, None, seq, at))
         elif kind == "rested":
-            updates.append(("open", fields["remaining"], None, None, None, seq, at, fields["order_id"]))
+            updates.append((fields["order_id"], "open", fields["remaining"], None, None, None, seq, at))
         elif kind == "amended":
-            updates.append((None, fields["remaining"], fields["price"], fields["qty"], None, seq, at,
-                            fields["order_id"]))
+            updates.append((fields["order_id"], None, fields["remaining"], fields["price"], fields["qty"], None,
+                            seq, at))
         elif kind == "rejected" and fields["cmd_type"] == "place":
-            updates.append(("rejected", None, None, None, fields["reason"], seq, at, fields["order_id"]))
+            updates.append((fields["order_id"], "rejected", None, None, None, fields["reason"], seq, at))
         elif kind in ORDER_STATUS_BY_EVENT:
-            updates.append((ORDER_STATUS_BY_EVENT[kind], None, None, None, None, seq, at, fields["order_id"]))
-    with conn.cursor() as cur:
-        if accepted:
-            cur.executemany(
-                """INSERT INTO orders (order_id, account_id, symbol, side, order_type, time_in_force, price_ticks,
-                                       stop_price_ticks, quantity_lots, status, last_seq, created_at, updated_at)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'new', %s, %s, %s)
-                   ON CONFLICT (order_id) DO UPDATE SET
-                       status = 'new', order_type = EXCLUDED.order_type, time_in_force = EXCLUDED.time_in_force,
-                       price_ticks = EXCLUDED.price_ticks, stop_price_ticks = EXCLUDED.stop_price_ticks,
-                       quantity_lots = EXCLUDED.quantity_lots, last_seq = EXCLUDED.last_seq,
-                       updated_at = EXCLUDED.updated_at
-                   WHERE orders.last_seq < EXCLUDED.last_seq""",
-                accepted,
-            )
-        if updates:
-            # status NULL keeps the status; remaining NULL keeps the fill; a rested order with fills is
-            # partially filled, not open.
-            cur.executemany(
-                """UPDATE orders SET
-                       quantity_lots = coalesce(%(qty)s, quantity_lots),
-                       price_ticks = coalesce(%(price)s, price_ticks),
-                       filled_lots = coalesce(coalesce(%(qty)s, quantity_lots) - %(remaining)s, filled_lots),
+            updates.append((fields["order_id"], ORDER_STATUS_BY_EVENT[kind], None, None, None, None, seq, at))
+    if accepted:
+        # A replayed batch can carry an order's `accepted` twice: one row per order, or the upsert refuses.
+        unique = list({row[0]: row for row in accepted}.values())
+        _copy(conn, "orders_in", "order_id, account_id, symbol, side, order_type, time_in_force, price_ticks, "
+                                 "stop_price_ticks, quantity_lots, last_seq, at", unique)
+        conn.execute(
+            """INSERT INTO orders (order_id, account_id, symbol, side, order_type, time_in_force, price_ticks,
+                                   stop_price_ticks, quantity_lots, status, last_seq, created_at, updated_at)
+               SELECT order_id, account_id, symbol, side, order_type, time_in_force, price_ticks, stop_price_ticks,
+                      quantity_lots, 'new', last_seq, at, at FROM orders_in
+               ON CONFLICT (order_id) DO UPDATE SET
+                   status = 'new', order_type = EXCLUDED.order_type, time_in_force = EXCLUDED.time_in_force,
+                   price_ticks = EXCLUDED.price_ticks, stop_price_ticks = EXCLUDED.stop_price_ticks,
+                   quantity_lots = EXCLUDED.quantity_lots, last_seq = EXCLUDED.last_seq,
+                   updated_at = EXCLUDED.updated_at
+               WHERE orders.last_seq < EXCLUDED.last_seq""")
+    if updates:
+        # One UPDATE changes a row once, so an order's k-th change of the batch goes in round k.
+        rounds: dict[str, int] = defaultdict(int)
+        staged = []
+        for row in updates:
+            staged.append((rounds[row[0]], *row))
+            rounds[row[0]] += 1
+        _copy(conn, "order_updates_in", "round, order_id, status, remaining, price_ticks, quantity_lots, reason, "
+                                        "last_seq, at", staged)
+        # status NULL keeps the status; remaining NULL keeps the fill; a rested order with fills is
+        # partially filled, not open.
+        for round_ in range(max(rounds.values())):
+            conn.execute(
+                """UPDATE orders o SET
+                       quantity_lots = coalesce(u.quantity_lots, o.quantity_lots),
+                       price_ticks = coalesce(u.price_ticks, o.price_ticks),
+                       filled_lots = coalesce(coalesce(u.quantity_lots, o.quantity_lots) - u.remaining, o.filled_lots),
                        status = CASE
-                           WHEN %(status)s = 'open' AND coalesce(%(qty)s, quantity_lots) > %(remaining)s
+                           WHEN u.status = 'open' AND coalesce(u.quantity_lots, o.quantity_lots) > u.remaining
                                THEN 'partially_filled'
-                           ELSE coalesce(%(status)s, status) END,
-                       reject_reason = coalesce(%(reason)s, reject_reason),
-                       last_seq = %(seq)s, updated_at = %(at)s
-                   WHERE order_id = %(order_id)s AND last_seq < %(seq)s""",
-                [dict(zip(("status", "remaining", "price", "qty", "reason", "seq", "at", "order_id"), row))
-                 for row in updates],
-            )
+                           ELSE coalesce(u.status, o.status) END,
+                       reject_reason = coalesce(u.reason, o.reject_reason),
+                       last_seq = u.last_seq, updated_at = u.at
+                   FROM order_updates_in u
+                   WHERE u.round = %s AND o.order_id = u.order_id AND o.last_seq < u.last_seq""",
+                (round_,))
 
 
 def journal_lines(entries: Iterable[tuple]) -> list[tuple]:
@@ -131,29 +159,21 @@ def journal_lines(entries: Iterable[tuple]) -> list[tuple]:
 def _apply_journal(conn: psycopg.Connection, entries: list[tuple]) -> None:
     if not entries:
         return
-    lines = journal_lines(entries)
-    inserted = conn.execute(
-        """INSERT INTO ledger_entries (entry_id, account_id, asset, bucket, amount, kind, command_id, reference,
-                                       created_at)
-           SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::numeric[], %s::text[],
-                                %s::text[], %s::text[], %s::timestamptz[])
-           ON CONFLICT DO NOTHING
-           RETURNING account_id, asset, bucket, amount""",
-        [list(column) for column in zip(*lines)],
-    ).fetchall()
-    deltas: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for account, asset, bucket, amount in inserted:
-        deltas[(account, asset)][0 if bucket == "available" else 1] += int(amount)
-    # A fixed order of rows keeps concurrent projection workers from deadlocking on shared accounts.
-    rows = [(account, asset, available, held) for (account, asset), (available, held) in sorted(deltas.items())]
-    if rows:
-        conn.cursor().executemany(
-            """INSERT INTO balances (account_id, asset, available, held, updated_at) VALUES (%s, %s, %s, %s, now())
-               ON CONFLICT (account_id, asset) DO UPDATE SET
-                   available = balances.available + EXCLUDED.available,
-                   held = balances.held + EXCLUDED.held, updated_at = now()""",
-            rows,
-        )
+    columns = "entry_id, account_id, asset, bucket, amount, kind, command_id, reference, created_at"
+    _copy(conn, "ledger_in", columns, journal_lines(entries))
+    # Balances move by exactly the lines this statement inserted; a fixed order of rows keeps
+    # concurrent projection workers from deadlocking on shared accounts.
+    conn.execute(
+        f"""WITH inserted AS (
+                INSERT INTO ledger_entries ({columns}) SELECT {columns} FROM ledger_in ON CONFLICT DO NOTHING
+                RETURNING account_id, asset, bucket, amount)
+            INSERT INTO balances (account_id, asset, available, held, updated_at)
+            SELECT account_id, asset, coalesce(sum(amount) FILTER (WHERE bucket = 'available'), 0),
+                   coalesce(sum(amount) FILTER (WHERE bucket = 'held'), 0), now()
+            FROM inserted GROUP BY account_id, asset ORDER BY account_id, asset
+            ON CONFLICT (account_id, asset) DO UPDATE SET
+                available = balances.available + EXCLUDED.available,
+                held = balances.held + EXCLUDED.held, updated_at = now()""")
 
 
 def _reject_pending_orders(conn: psycopg.Connection, rejections: list[tuple]) -> None:

@@ -12,10 +12,8 @@ from matcher.ledger import AVAILABLE, CLEARING, EXTERNAL, HELD, journal
 
 @pytest.fixture
 def conn(stack):
-    with connect(stack.postgres) as conn:
-        conn.autocommit = False
+    with connect(stack.postgres) as conn, conn.transaction(force_rollback=True):
         yield conn
-        conn.rollback()
 
 
 def _asset() -> str:
