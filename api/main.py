@@ -1,7 +1,8 @@
 """The FastAPI application: `create_app(settings)` wires routers, middleware and the process's clients.
 
-Middleware, outermost first: security headers, CORS, body size limit (413), general rate limit (429),
-and the order-entry fast path (`api.order_entry`) for bearer-authenticated `POST /api/v1/orders`.
+Middleware, outermost first: the order-entry fast path (`api.order_entry`) for bearer-authenticated
+`POST /api/v1/orders`, which does the perimeter's work itself, then the perimeter: security headers,
+CORS, body size limit (413), general rate limit (429).
 Everything is under `/api/v1`, the websocket at `/ws`, OpenAPI at `/docs` and `/openapi.json`.
 """
 
@@ -16,7 +17,7 @@ from api import errors
 from api.fanout import Fanout
 from api.order_entry import OrderEntry
 from api.pending import PendingOrders
-from api.perimeter import BodyLimit, CrossOrigin, GeneralRateLimit, SecurityHeaders
+from api.perimeter import BodyLimit, CrossOrigin, GeneralRateLimit, SecurityHeaders, VerifiedTokens
 from api.ratelimit import RateLimiter
 from api.routes import auth, keys, market, orders, wallets, ws
 from api.runtime import Runtime, make_redis, open_intake, open_pool
@@ -68,8 +69,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     # add_middleware wraps: the last added is the outermost.
-    app.add_middleware(OrderEntry)
-    app.add_middleware(GeneralRateLimit, settings=settings, limiter=limiter)
+    tokens = VerifiedTokens(settings.secret_key)
+    app.add_middleware(GeneralRateLimit, settings=settings, limiter=limiter, tokens=tokens)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(CrossOrigin, allow_origins=list(settings.cors_origins), allow_credentials=False,
                        allow_methods=["GET", "POST", "PATCH", "DELETE"],
@@ -77,4 +78,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                                       "FT-API-SIGNATURE"],
                        expose_headers=["Retry-After"], max_age=600)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(OrderEntry, settings=settings, limiter=limiter, tokens=tokens)
     return app

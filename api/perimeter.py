@@ -4,6 +4,8 @@ security headers on every response, a request body size limit (413), and the gen
 The general limit counts per user when the request carries a valid bearer token (the verified
 principal is left in `scope["state"]` so the route does not decode it again) and per client address
 otherwise: unauthenticated and API-key requests share their address's bucket until they are verified.
+Bearer order placement is answered in front of this middleware by `api.order_entry`, which does the
+same with the same pieces (`bearer_principal`, `user_buckets`, `security_headers`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,23 @@ async def send_error(send, status: int, code: str, message: str, headers: dict[s
     await send({"type": "http.response.body", "body": body})
 
 
+def security_headers(path: str) -> list[tuple[bytes, bytes]]:
+    """What every response to `path` carries."""
+    return SECURITY_HEADERS if path.startswith(UNLIMITED_PATHS) else SECURITY_HEADERS + API_ONLY_HEADERS
+
+
+def with_security_headers(send, path: str):
+    """An ASGI `send` that adds `security_headers(path)` to the response's start."""
+    extra = security_headers(path)
+
+    async def send_with_headers(message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = list(message.get("headers", [])) + extra
+        await send(message)
+
+    return send_with_headers
+
+
 class SecurityHeaders:
     def __init__(self, app) -> None:
         self.app = app
@@ -50,14 +69,7 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        extra = SECURITY_HEADERS if scope["path"].startswith(UNLIMITED_PATHS) else SECURITY_HEADERS + API_ONLY_HEADERS
-
-        async def send_with_headers(message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + extra
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, with_security_headers(send, scope["path"]))
 
 
 class CrossOrigin(CORSMiddleware):
@@ -124,43 +136,51 @@ def counts_as_order(scope) -> bool:
                                                           and path.startswith(ORDERS_PATH + "/"))
 
 
+def bearer_principal(scope, tokens: VerifiedTokens) -> Principal | None:
+    """The principal of the request's bearer token, or None (no bearer token, or one that does not verify)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization" and value[:7].lower() == b"bearer ":
+            try:
+                return tokens.principal(value[7:].decode("latin-1").strip())
+            except jwt.PyJWTError:
+                return None
+    return None
+
+
+def user_buckets(principal: Principal, settings: ApiSettings, counts_order: bool) -> list[Bucket]:
+    """An authenticated request's buckets: the user's general one and, for an order, the account's orders one."""
+    general = Bucket("req", f"u:{principal.user_id}", principal.requests_per_min or settings.requests_per_min, 60_000)
+    return [general, order_bucket(principal, settings.orders_per_s)] if counts_order else [general]
+
+
+async def send_too_many(send, bucket: Bucket, wait_ms: int) -> None:
+    error = too_many(bucket, wait_ms)
+    await send_error(send, 429, error.code, error.message, error.headers)
+
+
 class GeneralRateLimit:
     """The general limit; for a bearer-authenticated place, cancel or amend it counts the account's
     orders bucket in the same Redis call and says so in `scope["state"]` (the route then skips it)."""
 
-    def __init__(self, app, settings: ApiSettings, limiter: RateLimiter) -> None:
-        self.app, self.settings, self.limiter = app, settings, limiter
-        self.tokens = VerifiedTokens(settings.secret_key)
+    def __init__(self, app, settings: ApiSettings, limiter: RateLimiter, tokens: VerifiedTokens) -> None:
+        self.app, self.settings, self.limiter, self.tokens = app, settings, limiter, tokens
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(UNLIMITED_PATHS) or scope["method"] == "OPTIONS":
             return await self.app(scope, receive, send)
-        principal = self._principal(scope)
+        principal = bearer_principal(scope, self.tokens)
         if principal is None:
             client = scope.get("client") or ("unknown", 0)
             buckets = [Bucket("req", f"ip:{client[0]}", self.settings.ip_requests_per_min, 60_000)]
         else:
             state = scope.setdefault("state", {})
             state["principal"] = principal
-            buckets = [Bucket("req", f"u:{principal.user_id}",
-                              principal.requests_per_min or self.settings.requests_per_min, 60_000)]
-            if counts_as_order(scope):
-                buckets.append(order_bucket(principal, self.settings.orders_per_s))
-                state[ORDER_LIMIT_COUNTED] = True
+            state[ORDER_LIMIT_COUNTED] = counted = counts_as_order(scope)
+            buckets = user_buckets(principal, self.settings, counted)
         refused, wait_ms = await self.limiter.first_exceeded(*buckets)
         if refused is not None:
-            error = too_many(refused, wait_ms)
-            return await send_error(send, 429, error.code, error.message, error.headers)
+            return await send_too_many(send, refused, wait_ms)
         await self.app(scope, receive, send)
-
-    def _principal(self, scope) -> Principal | None:
-        for name, value in scope["headers"]:
-            if name == b"authorization" and value[:7].lower() == b"bearer ":
-                try:
-                    return self.tokens.principal(value[7:].decode("latin-1").strip())
-                except jwt.PyJWTError:
-                    return None
-        return None
 
 
 def replay_body(body: bytes, receive):

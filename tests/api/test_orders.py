@@ -164,6 +164,7 @@ def test_more_than_ten_orders_a_second_is_429_with_retry_after(api_server, alice
     assert statuses.count(201) <= 10 and statuses.count(429) >= 4
     limited = next(r for r in asyncio.run(burst()) if r.status_code == 429)
     assert limited.json()["code"] == "RATE_LIMITED" and int(limited.headers["Retry-After"]) >= 1
+    assert limited.headers["x-content-type-options"] == "nosniff"
 
 
 def test_order_book_of_an_unlisted_symbol_is_404(client):

@@ -16,6 +16,16 @@ def test_every_response_carries_security_headers(client):
     assert "strict-transport-security" in headers
 
 
+def test_order_placement_answers_carry_security_headers_too(client, alice):
+    """Bearer order placement is answered in front of the perimeter (`api.order_entry`), with the same headers."""
+    placed = client.post("/api/v1/orders", json=order(), headers=alice.auth)
+    off_grid = client.post("/api/v1/orders", json=order(price="65000.255"), headers=alice.auth)
+    malformed = client.post("/api/v1/orders", json=order(side="hold"), headers=alice.auth)
+    for response, status in ((placed, 201), (off_grid, 400), (malformed, 422)):
+        assert response.status_code == status and response.headers["x-content-type-options"] == "nosniff"
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
 def test_unknown_routes_and_methods_answer_json_errors(client):
     missing = client.get("/api/v1/nowhere")
     assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
