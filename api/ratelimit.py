@@ -6,7 +6,7 @@ how many milliseconds remain (buckets after it are not counted). Keys:
 `connectors.redis.keys.rate_limit_bucket` (`rl:{scope}:{identity}`), expiring with their window.
 
 The checks of concurrent requests travel together: each waits on a future, and one task sends every
-check queued so far as one script call (one command to encode, one flat array of answers to parse)
+check queued so far as one script call (a few arguments to encode, one string of answers to parse)
 while the next batch gathers. Under load that is most of the per-request cost of a Redis client. A
 Redis error (unreachable, or the script failing) fails every check of the batch it hit.
 """
@@ -23,16 +23,21 @@ from api.errors import RATE_LIMITED, ApiError
 from api.security import Principal
 from connectors.redis.keys import rate_limit_bucket
 
-# KEYS: every check's bucket keys, check after check. ARGV: per check its bucket count, then
-# (window_ms, limit) per bucket. Answers two integers per check: the refusing bucket's 1-based
-# index (0: allowed) and the ms left in its window.
+# KEYS: the distinct bucket keys of a batch of checks. ARGV[1]: the checks as space-separated
+# integers, per check its bucket count, then per bucket its key's index in KEYS, its window (ms) and
+# its limit. Answers one string of two integers per check: the refusing bucket's 1-based index (0:
+# allowed) and the ms left in its window. Text both ways: redis-py encodes and parses every argument
+# and answer element in Python, which for hundreds of them costs more than the whole check.
 _CHECKS = """
-local answers, k, a = {}, 1, 1
-while a <= #ARGV do
-  local n, refused, ttl = tonumber(ARGV[a]), 0, 0
+local nums, answers = {}, {}
+for x in string.gmatch(ARGV[1], '%d+') do nums[#nums + 1] = tonumber(x) end
+local a = 1
+while a <= #nums do
+  local n, refused, ttl = nums[a], 0, 0
   for i = 1, n do
     if refused == 0 then
-      local key, window, limit = KEYS[k + i - 1], tonumber(ARGV[a + 2 * i - 1]), tonumber(ARGV[a + 2 * i])
+      local b = a + 3 * i - 2
+      local key, window, limit = KEYS[nums[b]], nums[b + 1], nums[b + 2]
       local count = redis.call('INCR', key)
       if count == 1 then redis.call('PEXPIRE', key, window) end
       if count > limit then
@@ -42,10 +47,10 @@ while a <= #ARGV do
       end
     end
   end
-  answers[#answers + 1], answers[#answers + 2] = refused, ttl
-  k, a = k + n, a + 2 * n + 1
+  answers[#answers + 1] = refused .. ' ' .. ttl
+  a = a + 3 * n + 1
 end
-return answers
+return table.concat(answers, ' ')
 """
 
 
@@ -69,47 +74,47 @@ class RateLimiter:
     def __init__(self, redis: Redis, max_batch: int = 256) -> None:
         self._redis, self._max_batch = redis, max_batch
         self._script = redis.register_script(_CHECKS)
-        self._queued: list[tuple[list[str], list[int], asyncio.Future]] = []
+        self._queued: list[tuple[tuple[Bucket, ...], asyncio.Future]] = []
         self._sending = False
 
     async def first_exceeded(self, *buckets: Bucket) -> tuple[Bucket | None, int]:
         """Count this hit against `buckets`; (None, 0) when all allow it, else the refusing bucket and
         the ms until its window resets."""
-        args: list[int] = [len(buckets)]
-        for bucket in buckets:
-            args += (bucket.window_ms, bucket.limit)
         answer = asyncio.get_running_loop().create_future()
-        self._queued.append(([rate_limit_bucket(b.scope, b.identity) for b in buckets], args, answer))
+        self._queued.append((buckets, answer))
         if not self._sending:
             self._sending = True
             asyncio.get_running_loop().create_task(self._send())
         index, wait_ms = await answer
-        return (None, 0) if index == 0 else (buckets[int(index) - 1], int(wait_ms))
+        return (None, 0) if index == 0 else (buckets[index - 1], wait_ms)
 
     async def _send(self) -> None:
         try:
             while self._queued:
                 batch, self._queued = self._queued[:self._max_batch], self._queued[self._max_batch:]
                 try:
-                    flat = await self._run(batch)
+                    answers = (await self._run(batch)).split()
                 except Exception as exc:  # every request of the batch learns it
-                    for _, _, answer in batch:
+                    for _, answer in batch:
                         if not answer.done():
                             answer.set_exception(exc)
                     continue
-                for i, (_, _, answer) in enumerate(batch):
+                for i, (_, answer) in enumerate(batch):
                     if not answer.done():
-                        answer.set_result((flat[2 * i], flat[2 * i + 1]))
+                        answer.set_result((int(answers[2 * i]), int(answers[2 * i + 1])))
         finally:
             self._sending = False
 
-    async def _run(self, batch: list) -> list[int]:
-        keys: list[str] = []
-        args: list[int] = []
-        for check_keys, check_args, _ in batch:
-            keys += check_keys
-            args += check_args
-        return await self._script(keys=keys, args=args)  # EVALSHA, loading the script if Redis lost it
+    async def _run(self, batch: list) -> str:
+        slots: dict[str, int] = {}  # key -> its 1-based index in KEYS
+        checks: list[str] = []
+        for buckets, _ in batch:
+            checks.append(str(len(buckets)))
+            for b in buckets:
+                slot = slots.setdefault(rate_limit_bucket(b.scope, b.identity), len(slots) + 1)
+                checks.append(f"{slot} {b.window_ms} {b.limit}")
+        # EVALSHA, loading the script if Redis lost it
+        return await self._script(keys=list(slots), args=[" ".join(checks)])
 
     async def retry_after_ms(self, scope: str, identity: str, limit: int, window_ms: int) -> int:
         """0 when this hit is within `limit` per `window_ms`; otherwise ms until the window resets."""
