@@ -80,7 +80,7 @@ class FlowSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FASTTRADING_FLOW_", frozen=True)
 
     recovery_dir: Path | None = None  # default: <state_dir>/recovery
-    snapshot_interval_s: float = 2.0
+    snapshot_interval_s: float = 10.0  # Bytewax's default epoch; a restart replays at most this much input
     recovery_partitions: int = 4
     batch_size: int = 2000  # Kafka messages one source poll may take
 

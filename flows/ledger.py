@@ -13,6 +13,7 @@ Outputs: `orders.accepted` (key symbol): accepted commands, each with `lseq`, it
 
 from __future__ import annotations
 
+import pickle
 from typing import Mapping
 
 import bytewax.operators as op
@@ -27,7 +28,7 @@ from matcher.ledger import AccountLedger
 from matcher.snapshot import ledger_from_dict, ledger_to_dict
 from matcher.symbols import SymbolSpec
 
-SNAPSHOT_VERSION = 1
+SNAPSHOT_VERSION = 2  # 2: each account's snapshot pickled on its own
 
 
 class PartitionLedgerLogic(StatefulBatchLogic):
@@ -38,13 +39,15 @@ class PartitionLedgerLogic(StatefulBatchLogic):
         self.ledger_events, self.orders_accepted = kafka.topic(LEDGER_EVENTS.name), kafka.topic(ORDERS_ACCEPTED.name)
         self.ledgers: dict[str, AccountLedger] = {}
         self.forwarded: dict[str, int] = {}
-        # Snapshots of accounts untouched since the last epoch are reused, not rebuilt.
-        self.snapshots: dict[str, dict] = {}
+        # Each account's snapshot, pickled; those of accounts untouched since the last epoch are
+        # reused as they are, so an epoch costs what its active accounts hold, not the whole partition.
+        self.snapshots: dict[str, bytes] = {}
         self.dirty: set[str] = set()
         if resume is not None:
             wiring.check_snapshot("ledger", resume, SNAPSHOT_VERSION)
             self.snapshots, self.forwarded = dict(resume["accounts"]), dict(resume["forwarded"])
-            self.ledgers = {account: ledger_from_dict(data, listing) for account, data in self.snapshots.items()}
+            self.ledgers = {account: ledger_from_dict(pickle.loads(data), listing)
+                            for account, data in self.snapshots.items()}
 
     def on_batch(self, chunks: list[Chunk]) -> tuple[list[list[Record]], bool]:
         records: list[Record] = []
@@ -70,7 +73,7 @@ class PartitionLedgerLogic(StatefulBatchLogic):
 
     def snapshot(self) -> dict:
         for account in self.dirty:
-            self.snapshots[account] = ledger_to_dict(self.ledgers[account])
+            self.snapshots[account] = pickle.dumps(ledger_to_dict(self.ledgers[account]), pickle.HIGHEST_PROTOCOL)
         self.dirty.clear()
         return {"v": SNAPSHOT_VERSION, "accounts": dict(self.snapshots), "forwarded": dict(self.forwarded)}
 
