@@ -55,7 +55,7 @@ class _PartitionReader(StatefulSourcePartition[tuple[str, Chunk], int]):
         self.next_offset = OFFSET_BEGINNING if next_offset is None else next_offset
         self.partition_key = f"{topic}:{partition}"
         self.consumer = Consumer(consumer_config(kafka, "fasttrading-flows-unused",
-                                                 **{"fetch.wait.max.ms": 5, "enable.partition.eof": False}))
+                                                 **{"enable.partition.eof": False}))
         self.consumer.assign([TopicPartition(topic, partition, self.next_offset)])
         self.idle = False
 
