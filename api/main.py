@@ -1,8 +1,8 @@
 """The FastAPI application: `create_app(settings)` wires routers, middleware and the process's clients.
 
-Middleware, outermost first: the order-entry fast path (`api.order_entry`) for bearer-authenticated
-`POST /api/v1/orders`, which does the perimeter's work itself, then the perimeter: security headers,
-CORS, body size limit (413), general rate limit (429).
+In front of FastAPI, the order-entry fast path (`api.order_entry`) answers bearer-authenticated
+`POST /api/v1/orders` and does the perimeter's work itself. The perimeter middleware, outermost first:
+security headers, CORS, body size limit (413), general rate limit (429).
 Everything is under `/api/v1`, the websocket at `/ws`, OpenAPI at `/docs` and `/openapi.json`.
 """
 
@@ -26,8 +26,9 @@ from connectors.listing import ListingSettings, asset_decimals, load_listing
 from connectors.settings import ApiSettings, KafkaSettings, PostgresSettings, RedisSettings, load
 
 
-def create_app(settings: ApiSettings | None = None) -> FastAPI:
-    """The ASGI app; with no argument every setting comes from the environment (uvicorn --factory)."""
+def create_app(settings: ApiSettings | None = None) -> OrderEntry:
+    """The ASGI app: the FastAPI app (its `.app`) behind the order-entry fast path. With no argument
+    every setting comes from the environment (uvicorn --factory)."""
     settings = settings or load(ApiSettings)
     listing = load_listing(load(ListingSettings))
     redis = make_redis(load(RedisSettings))
@@ -78,5 +79,4 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                                       "FT-API-SIGNATURE"],
                        expose_headers=["Retry-After"], max_age=600)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(OrderEntry, settings=settings, limiter=limiter, tokens=tokens)
-    return app
+    return OrderEntry(app, settings, limiter, tokens)

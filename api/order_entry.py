@@ -1,7 +1,7 @@
 """The exchange's hot path as plain ASGI: `POST /api/v1/orders` from a bearer-authenticated client,
-without `wait`, served by the same `api.routes.orders.place` as the route, in front of the perimeter
-middleware and FastAPI's routing, dependency resolution and response validation (each a layer every
-await and every message passes through; together more CPU than the whole intake).
+without `wait`, served by the same `api.routes.orders.place` as the route, in front of the FastAPI
+app: its telemetry check, error middleware, perimeter middleware, routing, dependency resolution and
+response validation (together more CPU than the whole intake).
 
 It only takes requests whose answer it knows to be the perimeter's and the route's: no query string,
 no `Origin` (CORS is the perimeter's), a declared length within the body limit, a JSON content type,
@@ -10,13 +10,14 @@ the request, so whatever it passes on (API-key signatures, `wait=true`, a body t
 so its 422 keeps the one error shape) reaches the perimeter unchanged and is counted there once. It
 then does what the perimeter would: the general and orders limits in one Redis call (429), security
 headers on every answer. Refusals raised by `place` (`ApiError`) are answered in the API's error
-shape; anything unexpected in `place` is a 500 `INTERNAL`.
+shape; anything unexpected (Redis, `place`) is a 500 `INTERNAL`, as FastAPI's error handler answers.
 """
 
 from __future__ import annotations
 
 import logging
 
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from api import errors
@@ -35,7 +36,7 @@ _ANSWER_HEADERS = security_headers(ORDERS_PATH)
 
 
 class OrderEntry:
-    def __init__(self, app, settings: ApiSettings, limiter: RateLimiter, tokens: VerifiedTokens) -> None:
+    def __init__(self, app: FastAPI, settings: ApiSettings, limiter: RateLimiter, tokens: VerifiedTokens) -> None:
         self.app, self.settings, self.limiter, self.tokens = app, settings, limiter, tokens
 
     async def __call__(self, scope, receive, send) -> None:
@@ -57,18 +58,19 @@ class OrderEntry:
             order = OrderCreate.model_validate_json(body)
         except ValidationError:
             return await self.app(scope, replay_body(body, receive), send)
-        refused, wait_ms = await self.limiter.first_exceeded(*user_buckets(principal, self.settings, True))
-        if refused is not None:
-            return await send_too_many(with_security_headers(send, ORDERS_PATH), refused, wait_ms)
         try:
-            status, placed = await place(scope["app"].state.runtime, principal, order, wait=False,
-                                         order_limit_counted=True)
+            refused, wait_ms = await self.limiter.first_exceeded(*user_buckets(principal, self.settings, True))
+            answer = None if refused is not None else await place(
+                self.app.state.runtime, principal, order, wait=False, order_limit_counted=True)
         except ApiError as exc:
             return await send_error(with_security_headers(send, ORDERS_PATH), exc.status, exc.code, exc.message,
                                     exc.headers)
         except Exception:
             log.exception("placing an order failed")
             return await send_error(with_security_headers(send, ORDERS_PATH), 500, errors.INTERNAL, "internal error")
+        if answer is None:
+            return await send_too_many(with_security_headers(send, ORDERS_PATH), refused, wait_ms)
+        status, placed = answer
         payload = placed.model_dump_json().encode()
         await send({"type": "http.response.start", "status": status,
                     "headers": [_JSON, (b"content-length", str(len(payload)).encode()), *_ANSWER_HEADERS]})
