@@ -26,17 +26,18 @@ VALIDATION = frozenset({
 # --- risk: the ledger (per account) refuses ----------------------------------------------------------
 INSUFFICIENT_FUNDS = "INSUFFICIENT_FUNDS"
 DUPLICATE = "DUPLICATE"
+STALE = "STALE"  # older than the dedupe window (`matcher.recent`): it may be a copy of a forgotten command
 UNKNOWN_ORDER = "UNKNOWN_ORDER"
 NOT_OWNER = "NOT_OWNER"
 RESERVED_ACCOUNT = "RESERVED_ACCOUNT"
-RISK = frozenset({INSUFFICIENT_FUNDS, DUPLICATE, UNKNOWN_ORDER, NOT_OWNER, RESERVED_ACCOUNT})
+RISK = frozenset({INSUFFICIENT_FUNDS, DUPLICATE, STALE, UNKNOWN_ORDER, NOT_OWNER, RESERVED_ACCOUNT})
 
 # --- matching: the book (per symbol) refuses ---------------------------------------------------------
 POST_ONLY_WOULD_TAKE = "POST_ONLY_WOULD_TAKE"
 FOK_NOT_FILLABLE = "FOK_NOT_FILLABLE"
 AMEND_NO_CHANGE = "AMEND_NO_CHANGE"
 MATCHING = frozenset({POST_ONLY_WOULD_TAKE, FOK_NOT_FILLABLE, AMEND_NO_CHANGE, UNKNOWN_ORDER, NOT_OWNER,
-                      DUPLICATE})
+                      DUPLICATE, STALE})
 
 # --- why an order left the book without filling (reason of a `cancelled` event) ----------------------
 CANCELLED_BY_USER = "USER"

@@ -16,6 +16,7 @@ from sortedcontainers import SortedList
 
 from matcher import codes
 from matcher.book import BookSide, Order
+from matcher.recent import RecentIds
 from matcher.enums import (BUY, FOK, GTD, LIMIT, RESTING_TIFS, SELL, STOP_LIMIT, STOP_MARKET, STP_CANCEL_NEWEST,
                            STP_CANCEL_OLDEST, STP_NONE)
 from matcher.symbols import BPS, MAX_INT, SymbolSpec
@@ -55,7 +56,7 @@ class MatchingEngine:
         self.buy_stops = SortedList()  # (stop_price, seq, order_id); trigger when last >= stop
         self.sell_stops = SortedList()  # trigger when last <= stop
         self.expiries: list[tuple[int, int, str]] = []  # heap of (expire_ns, seq, order_id), lazy
-        self.seen: set[str] = set()  # every order id ever accepted or rejected here (dedupe)
+        self.seen = RecentIds()  # order ids accepted or rejected here lately (dedupe)
         self.seq = 0  # last event sequence number of this symbol
         self.last_price: int | None = None
         self.now_ns = 0  # event time: the largest command timestamp seen
@@ -151,19 +152,21 @@ class MatchingEngine:
         ts = command.ts_ns
         if command.symbol != self.symbol:
             reason = codes.UNKNOWN_SYMBOL
-        elif command.order_id in self.seen:
+        elif command.order_id in self.seen or command.order_id in self.orders or command.order_id in self.stops:
             reason = codes.DUPLICATE
+        elif self.seen.is_stale(ts):
+            reason = codes.STALE
         else:
             reason = check_place(self.spec, command, self.now_ns)
         if reason is not None:
-            if reason != codes.DUPLICATE:
-                self.seen.add(command.order_id)
+            if reason != codes.DUPLICATE and reason != codes.STALE:
+                self.seen.add(command.order_id, ts)
             return self._reject(events, command, "place", reason, command.qty, ts)
         is_buy = command.side == BUY
         order = Order(command.order_id, command.account, is_buy, command.order_type, command.price,
                       command.qty, command.tif, command.expire_ns, command.post_only, command.stp,
                       command.stop_price, command.quote_budget, self.seq + 1)
-        self.seen.add(order.order_id)
+        self.seen.add(order.order_id, ts)
         order_type = order.order_type
         is_stop = order_type == STOP_LIMIT or order_type == STOP_MARKET
         if not is_stop:

@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 from matcher import codes
 from matcher.commands import AmendOrder, CancelOrder, Deposit, PlaceOrder, Withdraw
+from matcher.recent import RecentIds
 from matcher.validation import check_place
 from matcher.reports import ExecutionReport
 from matcher.symbols import SymbolSpec
@@ -129,8 +130,8 @@ class AccountLedger:
         self.available: dict[str, int] = {}
         self.held: dict[str, int] = {}
         self.orders: dict[str, OrderHold] = {}
-        self.seen_commands: set[str] = set()  # command ids applied (idempotency)
-        self.seen_orders: set[str] = set()  # order ids ever placed here (an id is never reused)
+        self.seen_commands = RecentIds()  # command ids applied lately (idempotency)
+        self.seen_orders = RecentIds()  # order ids placed here lately (an id is never reused)
         self.cursors: dict[str, tuple[int, int]] = {}  # symbol -> (seq, part) of the last report applied
 
     def __getstate__(self) -> dict:
@@ -159,6 +160,8 @@ class AccountLedger:
         kind = command.type
         if command.cmd_id in self.seen_commands:
             return self._reject(command, kind, codes.DUPLICATE)
+        if self.seen_commands.is_stale(command.ts_ns):
+            return self._reject(command, kind, codes.STALE)
         if self.account.startswith("@"):
             return self._reject(command, kind, codes.RESERVED_ACCOUNT)
         if kind == "place":
@@ -172,7 +175,7 @@ class AccountLedger:
         else:
             raise TypeError(f"the ledger does not take {kind!r} commands")
         if out.forward or (out.events and out.events[0][0] == "journal"):
-            self.seen_commands.add(command.cmd_id)
+            self.seen_commands.add(command.cmd_id, command.ts_ns)
         return out
 
     # --- commands ------------------------------------------------------------------------------------
@@ -197,7 +200,7 @@ class AccountLedger:
         spec = self.symbols.get(c.symbol)
         if spec is None:
             return self._reject(c, "place", codes.UNKNOWN_SYMBOL)
-        if c.order_id in self.seen_orders:
+        if c.order_id in self.seen_orders or c.order_id in self.orders:
             return self._reject(c, "place", codes.DUPLICATE)
         reason = check_place(spec, c, c.ts_ns)
         if reason is not None:
@@ -211,7 +214,7 @@ class AccountLedger:
             asset, hold = spec.quote, spec.buy_hold(c.price, c.qty)
         if self.available.get(asset, 0) < hold:
             return self._reject(c, "place", codes.INSUFFICIENT_FUNDS)
-        self.seen_orders.add(c.order_id)
+        self.seen_orders.add(c.order_id, c.ts_ns)
         self.orders[c.order_id] = OrderHold(c.order_id, c.symbol, is_buy, c.price, c.qty, asset, hold,
                                             is_buy and c.quote_budget is not None)
         events = [self._move(f"{c.cmd_id}:0", c.ts_ns, "hold", c.order_id, asset, hold, AVAILABLE, HELD)]
@@ -223,6 +226,8 @@ class AccountLedger:
         A cancel or amend of such an order still goes to the book, which answers it: whether the
         order's last report reached the ledger before the command is a matter of timing, and the
         book's answer (and the sequence number it takes) must depend only on the book's own input.
+        (An order closed longer ago than the dedupe window is forgotten: the ledger answers that
+        one itself, long after any report could still be on its way.)
         """
         return order_id in self.seen_orders and order_id not in self.orders
 

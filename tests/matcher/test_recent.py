@@ -1,0 +1,68 @@
+"""Dedupe in bounded memory: the recent-ids window, and the ledger and book that rely on it."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from matcher import codes
+from matcher.engine import MatchingEngine
+from matcher.ledger import AccountLedger
+from matcher.recent import DEDUPE_WINDOW_NS, RecentIds
+from matcher.snapshot import engine_from_dict, engine_to_dict, ledger_from_dict, ledger_to_dict
+from tests.matcher.factory import SYMBOL, Commands, kinds, make_spec
+
+HOUR = DEDUPE_WINDOW_NS
+
+
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 40)), max_size=80), st.integers(1, 15))
+def test_an_id_is_remembered_exactly_while_inside_the_window(adds, window):
+    recent, added, clock = RecentIds(window), {}, 0
+    for id_number, step in adds:
+        clock += step  # event time only moves forward here
+        recent.add(f"id{id_number}", clock)
+        added = {id_: ts for id_, ts in added.items() if ts >= clock - window}  # what the window should hold
+        added.setdefault(f"id{id_number}", clock)
+        assert set(recent.ids) == set(added)
+        assert len(recent.arrivals) == len(added)
+    assert RecentIds.from_columns(recent.to_columns(), window).to_columns() == recent.to_columns()
+
+
+def test_the_ledger_forgets_old_commands_but_refuses_stale_copies():
+    c = Commands()
+    ledger = AccountLedger("alice", {SYMBOL: make_spec()})
+    deposit = c.deposit("alice", "USDT", 10**9)
+    assert ledger.process(deposit).events[0][0] == "journal"
+    assert ledger.process(deposit).events[0][-1] == codes.DUPLICATE
+    for hour in range(1, 6):  # a command an hour, so every earlier one leaves the window
+        ledger.process(c.buy("alice", 1, 100, ts_ns=hour * HOUR + 1))
+    assert len(ledger.seen_commands) <= 2 and len(ledger.seen_orders) <= 2
+    assert ledger.process(deposit).events[0][-1] == codes.STALE  # forgotten, yet not applied again
+    assert ledger.balance("USDT")[0] + ledger.balance("USDT")[1] == 10**9
+
+
+def test_a_live_order_older_than_the_window_still_owns_its_id():
+    c = Commands()
+    ledger = AccountLedger("alice", {SYMBOL: make_spec()})
+    engine = MatchingEngine(make_spec())
+    ledger.process(c.deposit("alice", "USDT", 10**9))
+    first = c.buy("alice", 1, 100, order_id="keep")
+    assert ledger.process(first).forward and kinds(engine.process(first)) == ["accepted", "rested", "book_delta"]
+    for hour in range(1, 4):
+        other = c.buy("alice", 1, 90, ts_ns=hour * HOUR)
+        ledger.process(other)
+        engine.process(other)
+    again = c.buy("alice", 1, 100, order_id="keep")
+    assert ledger.process(again).events[0][-1] == codes.DUPLICATE
+    assert engine.process(again)[-1][8] == codes.DUPLICATE
+    assert engine.process(c.buy("bob", 1, 100, order_id="late", ts_ns=HOUR))[-1][8] == codes.STALE
+
+
+def test_snapshots_carry_the_window():
+    c = Commands()
+    ledger, engine = AccountLedger("alice", {SYMBOL: make_spec()}), MatchingEngine(make_spec())
+    ledger.process(c.deposit("alice", "USDT", 10**9))
+    place = c.buy("alice", 1, 100, order_id="o")
+    ledger.process(place)
+    engine.process(place)
+    ledger, engine = ledger_from_dict(ledger_to_dict(ledger)), engine_from_dict(engine_to_dict(engine))
+    assert ledger.process(place).events[0][-1] == codes.DUPLICATE
+    assert engine.process(place)[-1][8] == codes.DUPLICATE
