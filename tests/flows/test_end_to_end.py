@@ -9,7 +9,8 @@ from connectors.postgres.pool import connect
 from connectors.redis import keys
 from connectors.redis.client import make_redis
 from infra.sandbox import FASTTRADING
-from matcher.commands import Deposit, PlaceOrder
+from matcher.commands import CancelOrder, Deposit, PlaceOrder
+from matcher.messages import to_dict
 
 
 def _events(pipeline, topic):
@@ -94,13 +95,17 @@ def test_undecodable_messages_go_to_the_dead_letter_topic_and_the_flows_go_on(ma
          "level_qty": 1}))], partition=0)
     forwarded = Deposit(cmd_id=f"{alice}-x", ts_ns=1, account=alice, asset=spec.quote, amount=1)
     pipeline.produce_raw("orders.accepted", [(other.encode(), orjson.dumps({"type": "place", "v": 9}))], partition=0)
+    # a command keyed by one symbol but naming another would reach the wrong book
+    misrouted = CancelOrder(cmd_id=f"{alice}-c", ts_ns=1, account=alice, symbol=spec.symbol, order_id="o")
+    pipeline.produce_raw("orders.accepted", [(other.encode(), orjson.dumps(to_dict(misrouted)))], partition=0)
     pipeline.produce([forwarded])
 
-    pipeline.settle(ready=lambda: pipeline.end_offsets()["deadletter"] == 3)
+    pipeline.settle(ready=lambda: pipeline.end_offsets()["deadletter"] == 4)
     letters = _events(pipeline, "deadletter")
     assert sorted((letter["source_topic"].split(".", 1)[1], letter["reason"].split(":")[0]) for letter in letters) == [
         ("account.commands", "EventSchemaError"), ("account.commands", "JSONDecodeError"),
-        ("orders.accepted", "EventSchemaError")]
+        ("orders.accepted", "EventSchemaError"), ("orders.accepted", "ValueError")]
+    assert any("is not the command's symbol" in letter["reason"] for letter in letters)
     assert {letter["value"] for letter in letters} >= {"{not json", '{"type":"place","v":9}'}
     # the deposit behind the broken message still went through
     assert [e["entry_id"] for e in _events(pipeline, "ledger.events")] == [f"{alice}-x:0"]
