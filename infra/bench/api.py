@@ -195,7 +195,10 @@ def main(orders: int = 20_000, connections: int = 64, url: str | None = None, wo
             server.stop()
             if account_id is not None:
                 _forget(account_id)
-            make_admin(kafka).delete_topics([kafka.topic(name) for name in TOPICS], operation_timeout=30)
+            # Deletion is asynchronous: hold the admin client until it is done, or the deletion dies with it.
+            admin = make_admin(kafka)
+            for deleted in admin.delete_topics([kafka.topic(name) for name in TOPICS], operation_timeout=30).values():
+                deleted.result()
     latencies.sort()
     result = {"requests": len(latencies), "orders_per_s": round(len(latencies) / elapsed, 1),
               "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),
