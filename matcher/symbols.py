@@ -9,7 +9,7 @@ multiple of its increment.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Context, Decimal, InvalidOperation
 
 from matcher import codes
 
@@ -37,11 +37,15 @@ def _decimal(text: str, code: str) -> Decimal:
     return value
 
 
+# Wide enough for any amount that fits the integer limits; one shared context, since entering a
+# local context per conversion cost more than the conversion (the API converts every order).
+_EXACT = Context(prec=80)
+
+
 def _to_units(text: str, step: Decimal, code: str, *, allow_zero: bool = False) -> int:
     value = _decimal(text, code)
     try:
-        with localcontext(prec=80):
-            units, rest = divmod(value, step)
+        units, rest = _EXACT.divmod(value, step)
     except InvalidOperation:
         raise IncrementError(code, f"{text} is out of range") from None
     if rest != 0:
@@ -52,8 +56,7 @@ def _to_units(text: str, step: Decimal, code: str, *, allow_zero: bool = False) 
 
 
 def _to_text(units: int, step: Decimal) -> str:
-    with localcontext(prec=80):
-        text = format(units * step, "f")
+    text = format(_EXACT.multiply(units, step), "f")
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
@@ -97,6 +100,8 @@ class SymbolSpec:
     taker_fee_bps: int = 0
     base_per_lot: int = field(init=False, repr=False, compare=False)
     quote_per_tick_lot: int = field(init=False, repr=False, compare=False)
+    tick: Decimal = field(init=False, repr=False, compare=False)  # tick_size and lot_size, parsed once
+    lot: Decimal = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         tick, lot = Decimal(self.tick_size), Decimal(self.lot_size)
@@ -114,6 +119,8 @@ class SymbolSpec:
             raise ValueError("min_qty_lots must be >= 1 and min_notional >= 0")
         object.__setattr__(self, "base_per_lot", int(base_per_lot))
         object.__setattr__(self, "quote_per_tick_lot", int(quote_per_tick_lot))
+        object.__setattr__(self, "tick", tick)
+        object.__setattr__(self, "lot", lot)
 
     # --- integer arithmetic ------------------------------------------------------------------------
     def notional(self, price: int, qty: int) -> int:
@@ -156,16 +163,16 @@ class SymbolSpec:
 
     # --- the decimal edge --------------------------------------------------------------------------
     def price_to_ticks(self, text: str) -> int:
-        return _to_units(text, Decimal(self.tick_size), codes.INVALID_PRICE)
+        return _to_units(text, self.tick, codes.INVALID_PRICE)
 
     def ticks_to_price(self, ticks: int) -> str:
-        return _to_text(ticks, Decimal(self.tick_size))
+        return _to_text(ticks, self.tick)
 
     def qty_to_lots(self, text: str) -> int:
-        return _to_units(text, Decimal(self.lot_size), codes.INVALID_QUANTITY)
+        return _to_units(text, self.lot, codes.INVALID_QUANTITY)
 
     def lots_to_qty(self, lots: int) -> str:
-        return _to_text(lots, Decimal(self.lot_size))
+        return _to_text(lots, self.lot)
 
     def _decimals(self, asset: str) -> int:
         if asset == self.base:
