@@ -20,7 +20,7 @@ from typing import Callable, Iterable
 import orjson
 from confluent_kafka import Consumer, TopicPartition
 
-from connectors.kafka.client import ensure_topics, make_producer
+from connectors.kafka.client import delete_topics, ensure_topics, make_producer
 from connectors.kafka.errors import KafkaError
 from connectors.kafka.topics import TOPICS
 from connectors.settings import KafkaSettings
@@ -86,6 +86,11 @@ class Sandbox:
     def stop(self) -> None:
         for key in list(self.processes):
             self.kill(key)
+
+    def close(self) -> None:
+        """Stop the flows and delete the sandbox's topics: the shared broker keeps nothing of it."""
+        self.stop()
+        delete_topics(self.kafka)
 
     def assert_running(self) -> None:
         """Raise if a flow died (its log's end says why)."""

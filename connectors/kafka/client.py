@@ -91,6 +91,22 @@ def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = TOPICS.valu
     return created
 
 
+def delete_topics(settings: KafkaSettings, topics: Iterable[Topic] = TOPICS.values()) -> None:
+    """Delete the registry's topics under `settings`' prefix (a sandbox's or a benchmark's), and wait
+    until the broker has. The unprefixed topics are the platform's own: never deleted here."""
+    if not settings.topic_prefix:
+        raise KafkaError("refusing to delete the platform's own (unprefixed) topics")
+    # Deletion is asynchronous: hold the admin client until it is done, or the deletion dies with it.
+    admin = make_admin(settings)
+    for name, future in admin.delete_topics([settings.topic(topic.name) for topic in topics],
+                                            operation_timeout=30).items():
+        try:
+            future.result()
+        except KafkaException as exc:
+            if exc.args[0].name() != "UNKNOWN_TOPIC_OR_PART":  # never created, or already gone
+                raise KafkaError(f"cannot delete topic {name}: {exc}") from None
+
+
 def _wait_for_leaders(settings: KafkaSettings, names: list[str], timeout_s: float = 30.0) -> None:
     """Creation returns before every partition's leader serves it; a produce or an offset query then
     fails with NOT_LEADER, so wait until each new partition answers an offset query."""

@@ -24,8 +24,7 @@ import uvloop
 
 from api.server import spawn
 from connectors.postgres.pool import connect
-from connectors.kafka.client import ensure_topics, make_admin
-from connectors.kafka.topics import TOPICS
+from connectors.kafka.client import delete_topics, ensure_topics
 from connectors.settings import KafkaSettings, PostgresSettings, load
 
 BENCH_SECRET = "bench-secret-0123456789abcdef0123456789abcdef"
@@ -195,10 +194,7 @@ def main(orders: int = 20_000, connections: int = 64, url: str | None = None, wo
             server.stop()
             if account_id is not None:
                 _forget(account_id)
-            # Deletion is asynchronous: hold the admin client until it is done, or the deletion dies with it.
-            admin = make_admin(kafka)
-            for deleted in admin.delete_topics([kafka.topic(name) for name in TOPICS], operation_timeout=30).values():
-                deleted.result()
+            delete_topics(kafka)
     latencies.sort()
     result = {"requests": len(latencies), "orders_per_s": round(len(latencies) / elapsed, 1),
               "p50_ms": round(_percentile(latencies, 0.50) * 1000, 2),

@@ -84,7 +84,7 @@ def run_pipeline_bench(stack: StackConfig, *, orders: int, rate: float | None, s
                 sandbox.start(name)
             return _measure(sandbox, orders=orders, rate=rate, seed=seed, accounts=accounts)
         finally:
-            sandbox.stop()
+            sandbox.close()
 
 
 def _measure(sandbox: Sandbox, *, orders: int, rate: float | None, seed: int, accounts: int) -> dict:

@@ -22,12 +22,13 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import httpx
 import pytest
 
 from api.server import ApiProcess, spawn
-from connectors.kafka.client import ensure_topics
+from connectors.kafka.client import delete_topics, ensure_topics
 from connectors.postgres.pool import connect
 from connectors.settings import KafkaSettings
 from infra.sandbox import Sandbox
@@ -70,11 +71,12 @@ def forget_users(stack):
 
 
 @pytest.fixture(scope="session")
-def api_kafka(stack) -> KafkaSettings:
+def api_kafka(stack) -> Iterator[KafkaSettings]:
     """The session server's topics: a prefix of their own, so no flow ever reads its commands."""
     kafka = stack.kafka.model_copy(update={"topic_prefix": f"tapi{uuid.uuid4().hex[:8]}."})
     ensure_topics(kafka)
-    return kafka
+    yield kafka
+    delete_topics(kafka)
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +114,7 @@ def pipeline(stack, tmp_path_factory) -> Pipeline:
         raise
     yield Pipeline(sandbox, server, next(iter(sandbox.listing.values())))
     server.stop()
-    sandbox.stop()
+    sandbox.close()
 
 
 @pytest.fixture

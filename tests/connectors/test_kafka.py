@@ -1,12 +1,15 @@
 """A real round trip through the broker the stack runs."""
 
+import time
 import uuid
 
+import pytest
 from confluent_kafka import TopicPartition
 
-from connectors.kafka.client import make_consumer, make_producer
+from connectors.kafka.client import delete_topics, ensure_topics, make_admin, make_consumer, make_producer
+from connectors.kafka.errors import KafkaError
 from connectors.kafka.serde import decode_event, encode_event, encode_key
-from connectors.kafka.topics import ACCOUNT_COMMANDS
+from connectors.kafka.topics import ACCOUNT_COMMANDS, TOPICS
 
 
 def test_produce_with_acks_all_and_consume_the_same_bytes(stack):
@@ -35,3 +38,18 @@ def test_producer_is_idempotent_with_acks_all(stack):
 
     config = producer_config(stack.kafka)
     assert config["acks"] == "all" and config["enable.idempotence"] is True
+
+
+def test_a_prefix_s_topics_are_created_and_deleted_but_never_the_platform_s(stack):
+    sandbox = stack.kafka.model_copy(update={"topic_prefix": f"tdel{uuid.uuid4().hex[:8]}."})
+    created = ensure_topics(sandbox)
+    assert sorted(created) == sorted(sandbox.topic(name) for name in TOPICS)
+    delete_topics(sandbox)
+    delete_topics(sandbox)  # deleting what is gone is fine
+    admin, deadline = make_admin(stack.kafka), time.monotonic() + 30
+    while any(name.startswith(sandbox.topic_prefix) for name in admin.list_topics(timeout=10).topics):
+        assert time.monotonic() < deadline, "the deleted topics are still listed"
+        time.sleep(0.2)  # the broker's metadata follows the controller's a moment later
+    assert ACCOUNT_COMMANDS.name in admin.list_topics(timeout=10).topics
+    with pytest.raises(KafkaError, match="refusing"):
+        delete_topics(stack.kafka)

@@ -5,7 +5,7 @@ from infra.sandbox import Sandbox
 
 @pytest.fixture
 def make_pipeline(stack, tmp_path):
-    """Build isolated pipelines; their flow processes are killed at the end of the test."""
+    """Build isolated pipelines; their flow processes are killed and their topics deleted at the end."""
     pipelines: list[Sandbox] = []
 
     def make(name: str = "p", **options) -> Sandbox:
@@ -17,4 +17,4 @@ def make_pipeline(stack, tmp_path):
 
     yield make
     for pipeline in pipelines:
-        pipeline.stop()
+        pipeline.close()
