@@ -4,19 +4,21 @@ Bytewax's own Kafka connectors move one `KafkaSourceMessage` / `KafkaSinkMessage
 record through the dataflow; at a dozen records per order, building and routing those objects cost
 more than matching the order. Here a poll of one Kafka partition becomes one item per routing key,
 a `Chunk` of raw records, and a step's output for a whole batch is one item, a list of
-`Record`s. Nothing about delivery changes: the source resumes from the offsets stored in the
-epoch's snapshot, and the sink waits for every record of a batch to be acknowledged (acks=all,
-idempotent producer) before Bytewax may close the epoch.
+`Record`s. Delivery stays at least once: the source resumes from the offsets stored in the epoch's
+snapshot, and the sink's snapshot waits until Kafka has acknowledged every record it was given
+(acks=all, idempotent producer), so no epoch is recorded as done ahead of what Kafka holds. Between
+snapshots the workers go on while the producer sends: records of many batches share a request.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, NamedTuple
 
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
-from bytewax.outputs import DynamicSink, StatelessSinkPartition
+from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
 from connectors.kafka.client import consumer_config, make_admin, make_producer
@@ -24,6 +26,7 @@ from connectors.kafka.errors import KafkaError
 from connectors.settings import KafkaSettings
 
 IDLE_WAIT = timedelta(milliseconds=1)  # how long a partition with nothing new is left alone
+LINGER_MS = 5  # how long a record may wait for others to share its request (a request costs the broker)
 
 
 class Record(NamedTuple):
@@ -50,12 +53,13 @@ RouteKey = Callable[[bytes | None], str] | None
 
 class _PartitionReader(StatefulSourcePartition[tuple[str, Chunk], int]):
     def __init__(self, kafka: KafkaSettings, topic: str, partition: int, next_offset: int | None,
-                 batch_size: int, route: RouteKey) -> None:
+                 batch_size: int, route: RouteKey, gather_ms: int | None) -> None:
         self.topic, self.partition, self.batch_size, self.route = topic, partition, batch_size, route
         self.next_offset = OFFSET_BEGINNING if next_offset is None else next_offset
         self.partition_key = f"{topic}:{partition}"
-        self.consumer = Consumer(consumer_config(kafka, "fasttrading-flows-unused",
-                                                 **{"enable.partition.eof": False}))
+        # A fetch is answered as soon as records arrive, unless the reader asked to gather them a while.
+        gather = {} if gather_ms is None else {"fetch.wait.max.ms": gather_ms, "fetch.min.bytes": 1 << 20}
+        self.consumer = Consumer(consumer_config(kafka, "fasttrading-flows-unused", **gather))
         self.consumer.assign([TopicPartition(topic, partition, self.next_offset)])
         self.idle = False
 
@@ -92,8 +96,10 @@ class _PartitionReader(StatefulSourcePartition[tuple[str, Chunk], int]):
 class ChunkSource(FixedPartitionedSource[tuple[str, Chunk], int]):
     """Every partition of `topics`, from the start or from the snapshot's offsets, as keyed `Chunk`s."""
 
-    def __init__(self, kafka: KafkaSettings, topics: Iterable[str], batch_size: int, route: RouteKey = None) -> None:
+    def __init__(self, kafka: KafkaSettings, topics: Iterable[str], batch_size: int, route: RouteKey = None,
+                 gather_ms: int | None = None) -> None:
         self.kafka, self.topics, self.batch_size, self.route = kafka, list(topics), batch_size, route
+        self.gather_ms = gather_ms
 
     def list_parts(self) -> list[str]:
         metadata = make_admin(self.kafka).list_topics(timeout=10).topics
@@ -107,43 +113,84 @@ class ChunkSource(FixedPartitionedSource[tuple[str, Chunk], int]):
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _PartitionReader:
         index, _, topic = for_part.partition("-")
-        return _PartitionReader(self.kafka, topic, int(index), resume_state, self.batch_size, self.route)
+        return _PartitionReader(self.kafka, topic, int(index), resume_state, self.batch_size, self.route,
+                                self.gather_ms)
 
 
-class _Producer(StatelessSinkPartition[list[Record]]):
+class _SharedProducer:
+    """One idempotent acks=all producer per process and broker, shared by the sink partitions that
+    the process's workers own: one client lets librdkafka gather every partition's records into the
+    same requests (a request costs the broker far more than a record)."""
+
+    _instances: dict[str, _SharedProducer] = {}
+    _lock = threading.Lock()
+
     def __init__(self, kafka: KafkaSettings) -> None:
         self.failures: list[str] = []
         # Only failed deliveries call back: a success costs no Python call.
-        self.producer = make_producer(kafka, **{"queue.buffering.max.messages": 1_000_000,
+        self.producer = make_producer(kafka, **{"queue.buffering.max.messages": 1_000_000, "linger.ms": LINGER_MS,
                                                 "delivery.report.only.error": True,
                                                 "on_delivery": self._delivered})
+
+    @classmethod
+    def of(cls, kafka: KafkaSettings) -> _SharedProducer:
+        with cls._lock:
+            if kafka.bootstrap_servers not in cls._instances:
+                cls._instances[kafka.bootstrap_servers] = cls(kafka)
+            return cls._instances[kafka.bootstrap_servers]
 
     def _delivered(self, error, message) -> None:
         if error is not None:
             self.failures.append(f"{message.topic()}: {error}")
 
-    def write_batch(self, batches: list[list[Record]]) -> None:
+    def produce(self, records: list[Record]) -> None:
         produce = self.producer.produce
+        for topic, key, value in records:
+            try:
+                produce(topic, value, key)
+            except BufferError:  # the local queue is full: let deliveries drain it, then retry
+                self.producer.flush()
+                produce(topic, value, key)
+        self.producer.poll(0)
+        self.raise_failures()
+
+    def flush(self) -> None:
+        if self.producer.flush(60) != 0:
+            raise KafkaError("records still unacknowledged after 60 s")
+        self.raise_failures()
+
+    def raise_failures(self) -> None:
+        if self.failures:
+            raise KafkaError(f"records not acknowledged: {self.failures[:3]}")
+
+
+class _ProducerPart(StatefulSinkPartition[list[Record], None]):
+    def __init__(self, producer: _SharedProducer) -> None:
+        self.producer = producer
+
+    def write_batch(self, batches: list[list[Record]]) -> None:
         for records in batches:
-            for topic, key, value in records:
-                try:
-                    produce(topic, value, key)
-                except BufferError:  # the local queue is full: let deliveries drain it, then retry
-                    self.producer.flush()
-                    produce(topic, value, key)
-        # Acknowledged before the epoch can close: a snapshot never gets ahead of what Kafka holds.
-        if self.producer.flush(60) != 0 or self.failures:
-            raise KafkaError(f"records not acknowledged: {self.failures[:3] or 'still queued after 60 s'}")
+            self.producer.produce(records)
+
+    def snapshot(self) -> None:
+        # Everything written in the epoch is acknowledged before Bytewax records the epoch as done,
+        # so a restart never resumes past a record Kafka does not hold; in between, the worker goes
+        # on while the producer sends.
+        self.producer.flush()
 
     def close(self) -> None:
-        self.producer.flush(60)
+        self.producer.flush()
 
 
-class RecordSink(DynamicSink[list[Record]]):
-    """Writes lists of `Record`s with the shared idempotent acks=all producer settings."""
+class RecordSink(FixedPartitionedSink[list[Record], None]):
+    """Writes keyed lists of `Record`s. A key's lists always go to the same part, so its records keep
+    their order; the parts spread the writing over a cluster's processes."""
 
-    def __init__(self, kafka: KafkaSettings) -> None:
-        self.kafka = kafka
+    def __init__(self, kafka: KafkaSettings, parts: int = 4) -> None:
+        self.kafka, self.parts = kafka, parts
 
-    def build(self, step_id: str, worker_index: int, worker_count: int) -> _Producer:
-        return _Producer(self.kafka)
+    def list_parts(self) -> list[str]:
+        return [f"producer-{index}" for index in range(self.parts)]
+
+    def build_part(self, step_id: str, for_part: str, resume_state: None) -> _ProducerPart:
+        return _ProducerPart(_SharedProducer.of(self.kafka))

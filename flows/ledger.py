@@ -82,5 +82,5 @@ def build_flow(kafka: KafkaSettings, flows: FlowSettings, listing: Mapping[str, 
     flow = Dataflow("ledger")
     by_partition = wiring.read_topics(flow, kafka, flows, [ACCOUNT_COMMANDS])  # keyed by partition
     records = op.stateful_batch("ledger", by_partition, lambda resume: PartitionLedgerLogic(listing, kafka, resume))
-    wiring.write("write", op.key_rm("unkey", records), kafka)
+    wiring.write("write", records, kafka)
     return flow

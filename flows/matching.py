@@ -91,5 +91,5 @@ def build_flow(kafka: KafkaSettings, flows: FlowSettings, listing: Mapping[str, 
     # orders.accepted is keyed by symbol: the Kafka key routes, and the logic checks it against the command
     by_symbol = wiring.read_topics(flow, kafka, flows, [ORDERS_ACCEPTED], route=symbol_of_key)
     records = op.stateful_batch("matching", by_symbol, lambda resume: SymbolBookLogic(listing, kafka, resume))
-    wiring.write("write", op.key_rm("unkey", records), kafka)
+    wiring.write("write", records, kafka)
     return flow

@@ -22,9 +22,10 @@ DECODE_ERRORS = (orjson.JSONDecodeError, EventSchemaError, ValueError, TypeError
 
 
 def read_topics(flow: Dataflow, kafka: KafkaSettings, flows: FlowSettings, topics: Iterable[Topic],
-                route: RouteKey = None) -> Stream[tuple[str, Chunk]]:
-    """The topics' records as `Chunk`s keyed by partition, or by `route(record key)` if given."""
-    source = ChunkSource(kafka, [kafka.topic(topic.name) for topic in topics], flows.batch_size, route)
+                route: RouteKey = None, gather_ms: int | None = None) -> Stream[tuple[str, Chunk]]:
+    """The topics' records as `Chunk`s keyed by partition, or by `route(record key)` if given;
+    `gather_ms` lets the broker gather records that long into larger batches."""
+    source = ChunkSource(kafka, [kafka.topic(topic.name) for topic in topics], flows.batch_size, route, gather_ms)
     return op.input("read", flow, source)
 
 
@@ -63,8 +64,8 @@ def record(topic_name: str, key: str, core_message: Any, **extra: Any) -> Record
     return Record(topic_name, key.encode(), orjson.dumps(value))
 
 
-def write(step_id: str, batches: Stream[list[Record]], kafka: KafkaSettings) -> None:
-    """Write each list of records to the topics they name, idempotently with acks=all."""
+def write(step_id: str, batches: Stream[tuple[str, list[Record]]], kafka: KafkaSettings) -> None:
+    """Write each keyed list of records to the topics they name, idempotently with acks=all."""
     op.output(step_id, batches, RecordSink(kafka))
 
 

@@ -46,7 +46,14 @@ def consumer_config(settings: KafkaSettings, group_id: str, **overrides: Any) ->
 
 
 def make_producer(settings: KafkaSettings, **overrides: Any) -> Producer:
-    return Producer(producer_config(settings, **overrides))
+    producer = Producer(producer_config(settings, **overrides))
+    # Fetch the cluster's metadata now: without it a new producer's first records wait about half a
+    # second for their topics' leaders. Best effort; a producer made while the broker is away still works.
+    try:
+        producer.list_topics(timeout=5)
+    except KafkaException:
+        pass
+    return producer
 
 
 def make_consumer(settings: KafkaSettings, group_id: str, **overrides: Any) -> Consumer:
