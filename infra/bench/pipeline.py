@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from api.intake import LINGER_MS
+from api.intake import LINGER_MS as INTAKE_LINGER_MS
 from connectors.kafka.client import make_producer
 from connectors.settings import FlowSettings, load
 from flows.runner import FLOW_NAMES
@@ -31,7 +31,6 @@ from matcher.commands import Deposit, PlaceOrder
 from matcher.messages import to_dict
 
 QUIET_S = 3.0
-INTAKE_LINGER_MS = LINGER_MS  # the producer stands in for the API's order intake, and batches as it does
 TRADE_PREFIX = b'{"type":"trade",'  # how `matcher.messages.to_dict` + orjson start a trade event
 SETTLE_MARK = b'"reason":"settle"'
 
@@ -102,9 +101,11 @@ def _measure(sandbox: Sandbox, *, orders: int, rate: float | None, seed: int, ac
     watcher = Watcher(sandbox)
     watcher.start()
     try:
-        # The stream's producer sends the warm-up too: an idempotent producer's first records wait
-        # for its producer id, and that wait is start-up, not the pipeline's latency.
-        producer = make_producer(sandbox.kafka, **{"queue.buffering.max.messages": 2_000_000, "linger.ms": INTAKE_LINGER_MS})
+        # The producer stands in for the API's order intake and batches as it does. It sends the
+        # warm-up too: a new producer's first records wait for metadata, which is start-up, not the
+        # pipeline's latency.
+        producer = make_producer(sandbox.kafka, **{"queue.buffering.max.messages": 2_000_000,
+                                                   "linger.ms": INTAKE_LINGER_MS})
         topic = sandbox.kafka.topic("account.commands")
         for command in [*deposits, *_warm_up_trade(sandbox)]:
             producer.produce(topic, orjson.dumps(to_dict(command)), command.account.encode())
