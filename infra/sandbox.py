@@ -14,18 +14,20 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
 
 import orjson
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, Producer, TopicPartition
 
+from api.intake import LINGER_MS as INTAKE_LINGER_MS
 from connectors.kafka.client import delete_topics, ensure_topics, make_producer
 from connectors.kafka.errors import KafkaError
-from connectors.kafka.topics import TOPICS
+from connectors.kafka.topics import ACCOUNT_COMMANDS, TOPICS
 from connectors.settings import KafkaSettings
 from infra.stack.services import StackConfig
-from matcher.messages import to_dict
+from flows import wiring
 from matcher.symbols import SymbolSpec
 
 FASTTRADING = str(Path(sys.executable).with_name("fasttrading"))
@@ -100,22 +102,31 @@ class Sandbox:
                     raise RuntimeError(f"{key} exited: {(self.directory / f'{key}.log').read_text()[-3000:]}")
 
     # --- topics --------------------------------------------------------------------------------------
-    def produce(self, commands: Iterable, topic: str = "account.commands") -> int:
-        producer = make_producer(self.kafka, **{"queue.buffering.max.messages": 1_000_000})
+    @cached_property
+    def intake(self) -> Producer:
+        """The sandbox's order intake: one producer for all its commands, batching as the API's does."""
+        return make_producer(self.kafka, **{"queue.buffering.max.messages": 2_000_000,
+                                            "linger.ms": INTAKE_LINGER_MS})
+
+    def send(self, command) -> None:
+        """Queue one command on `account.commands`, keyed by its account, as the API writes it."""
+        record = wiring.record(self.kafka.topic(ACCOUNT_COMMANDS.name), command.account, command)
+        self.intake.produce(record.topic, record.value, record.key)
+
+    def produce(self, commands: Iterable) -> int:
+        """Send the commands and wait until Kafka has them all."""
         count = 0
-        for command in commands:
-            producer.produce(self.kafka.topic(topic), orjson.dumps(to_dict(command)), command.account.encode())
-            count += 1
+        for count, command in enumerate(commands, 1):
+            self.send(command)
             if count % 10_000 == 0:
-                producer.poll(0)
-        _flush(producer)
+                self.intake.poll(0)
+        _flush(self.intake)
         return count
 
     def produce_raw(self, topic: str, records: Iterable[tuple[bytes | None, bytes]], partition: int) -> None:
-        producer = make_producer(self.kafka)
         for key, value in records:
-            producer.produce(self.kafka.topic(topic), value, key, partition=partition)
-        _flush(producer)
+            self.intake.produce(self.kafka.topic(topic), value, key, partition=partition)
+        _flush(self.intake)
 
     def read(self, topic: str) -> dict[int, list[tuple[bytes | None, bytes]]]:
         """Every record of `topic`, per partition, in log order."""

@@ -16,8 +16,6 @@ import psycopg
 
 from matcher.events import FIELDS
 
-TRADE = {name: index for index, name in enumerate(FIELDS["trade"])}
-
 ORDER_STATUS_BY_EVENT = {"accepted": "new", "triggered": "triggered", "cancelled": "cancelled",
                          "expired": "expired"}
 
@@ -69,11 +67,13 @@ def _insert_trades(conn: psycopg.Connection, trades: list[tuple]) -> None:
         return
     columns = ("trade_id, symbol, seq, price_ticks, quantity_lots, taker_side, maker_order_id, taker_order_id, "
                "maker_account_id, taker_account_id, executed_at")
-    symbol, seq = TRADE["symbol"], TRADE["seq"]
-    _copy(conn, "trades_in", columns,
-          ((f"{t[symbol]}:{t[seq]}", t[symbol], t[seq], t[TRADE["price"]], t[TRADE["qty"]], t[TRADE["taker_side"]],
-            t[TRADE["maker_order_id"]], t[TRADE["taker_order_id"]], t[TRADE["maker_account"]],
-            t[TRADE["taker_account"]], to_timestamp(t[TRADE["ts_ns"]])) for t in trades))
+    rows = []
+    for event in trades:
+        trade = dict(zip(FIELDS["trade"], event))
+        rows.append((f"{trade['symbol']}:{trade['seq']}", trade["symbol"], trade["seq"], trade["price"], trade["qty"],
+                     trade["taker_side"], trade["maker_order_id"], trade["taker_order_id"], trade["maker_account"],
+                     trade["taker_account"], to_timestamp(trade["ts_ns"])))
+    _copy(conn, "trades_in", columns, rows)
     conn.execute(f"INSERT INTO trades ({columns}) SELECT {columns} FROM trades_in ON CONFLICT DO NOTHING")
 
 

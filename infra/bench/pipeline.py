@@ -18,17 +18,14 @@ import time
 from pathlib import Path
 
 import orjson
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
-from api.intake import LINGER_MS as INTAKE_LINGER_MS
-from connectors.kafka.client import make_producer
 from connectors.settings import FlowSettings, load
 from flows.runner import FLOW_NAMES
 from infra.sandbox import Sandbox
 from infra.stack.services import StackConfig
 from infra.workload import synthetic_commands
 from matcher.commands import Deposit, PlaceOrder
-from matcher.messages import to_dict
 
 QUIET_S = 3.0
 TRADE_PREFIX = b'{"type":"trade",'  # how `matcher.messages.to_dict` + orjson start a trade event
@@ -101,17 +98,11 @@ def _measure(sandbox: Sandbox, *, orders: int, rate: float | None, seed: int, ac
     watcher = Watcher(sandbox)
     watcher.start()
     try:
-        # The producer stands in for the API's order intake and batches as it does. It sends the
-        # warm-up too: a new producer's first records wait for metadata, which is start-up, not the
-        # pipeline's latency.
-        producer = make_producer(sandbox.kafka, **{"queue.buffering.max.messages": 2_000_000,
-                                                   "linger.ms": INTAKE_LINGER_MS})
-        topic = sandbox.kafka.topic("account.commands")
-        for command in [*deposits, *_warm_up_trade(sandbox)]:
-            producer.produce(topic, orjson.dumps(to_dict(command)), command.account.encode())
-        producer.flush(60)
+        # The sandbox's intake producer sends the warm-up too: a new producer's first records wait
+        # for metadata, which is start-up, not the pipeline's latency.
+        sandbox.produce([*deposits, *_warm_up_trade(sandbox)])
         watcher.wait_for(lambda: f"{sandbox.tag}-warmup-buy" in watcher.first_trade_ns)
-        produced_ns = _produce(producer, topic, stream, rate)
+        produced_ns = _produce(sandbox, stream, rate)
         watcher.wait_for(lambda: time.monotonic_ns() - watcher.last_message_ns > QUIET_S * 1e9,
                          timeout_s=600)
         sandbox.assert_running()
@@ -142,7 +133,7 @@ def _warm_up_trade(sandbox: Sandbox) -> list:
             place("sell", 1), place("buy", 2)]
 
 
-def _produce(producer: Producer, topic: str, stream: list, rate: float | None) -> dict[str, int]:
+def _produce(sandbox: Sandbox, stream: list, rate: float | None) -> dict[str, int]:
     """Produce the stream (paced at `rate`/s if given); returns each order's produce time."""
     produced: dict[str, int] = {}
     start = time.monotonic_ns()
@@ -151,9 +142,9 @@ def _produce(producer: Producer, topic: str, stream: list, rate: float | None) -
             due = start + int(index * 1e9 / rate)
             while time.monotonic_ns() < due:
                 time.sleep(max(0.0, (due - time.monotonic_ns()) / 1e9 - 0.0005))
-        producer.produce(topic, orjson.dumps(to_dict(command)), command.account.encode())
+        sandbox.send(command)
         produced[command.order_id] = time.monotonic_ns()
         if index % 1_000 == 0:
-            producer.poll(0)
-    producer.flush(60)
+            sandbox.intake.poll(0)
+    sandbox.intake.flush(60)
     return produced
