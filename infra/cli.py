@@ -83,6 +83,8 @@ def bench_pipeline(
     rate: Annotated[float | None, typer.Option(help="Pace the producer at this many orders/s.")] = None,
     seed: Annotated[int, typer.Option()] = 1,
     accounts: Annotated[int, typer.Option(help="Synthetic traders.")] = 200,
+    with_projections: Annotated[bool, typer.Option(
+        help="Run the projections during the stream instead of timing their drain afterwards.")] = False,
 ) -> None:
     """Orders through Kafka, ledger, matching and back; throughput and produce-to-trade latency."""
     from infra.bench.pipeline import run_pipeline_bench
@@ -90,7 +92,7 @@ def bench_pipeline(
     config = services.StackConfig.from_env()
     services.up(config)
     typer.echo(orjson.dumps(run_pipeline_bench(config, orders=orders, rate=rate, seed=seed,
-                                               accounts=accounts)).decode())
+                                               accounts=accounts, with_projections=with_projections)).decode())
 
 
 @app.command("audit")

@@ -52,6 +52,7 @@ class Sandbox:
     partitions: dict[str, int] = field(default_factory=dict)
     symbols: int = 2
     snapshot_interval_s: float = 0.5  # short, so a test's kill lands between snapshots often
+    topic_config: dict[str, str] = field(default_factory=dict)  # Kafka topic settings of its topics
     processes: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -68,7 +69,7 @@ class Sandbox:
             "FASTTRADING_FLOW_RECOVERY_DIR": str(self.directory / "recovery"),
             "FASTTRADING_FLOW_SNAPSHOT_INTERVAL_S": str(self.snapshot_interval_s),
         }
-        ensure_topics(self.kafka)
+        ensure_topics(self.kafka, config=self.topic_config)
 
     # --- flows ---------------------------------------------------------------------------------------
     def start(self, name: str, *args: str, key: str | None = None) -> subprocess.Popen:

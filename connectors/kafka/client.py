@@ -74,13 +74,15 @@ def broker_cluster_id(settings: KafkaSettings, timeout_s: float = 2.0) -> str:
     return metadata.cluster_id
 
 
-def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = TOPICS.values()) -> list[str]:
-    """Create the registry's topics that do not exist yet; returns the names it created."""
+def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = TOPICS.values(),
+                  config: dict[str, str] | None = None) -> list[str]:
+    """Create the registry's topics that do not exist yet (with topic `config` if given); returns the
+    names it created."""
     admin = make_admin(settings)
     existing = set(admin.list_topics(timeout=10).topics)
     missing = [
         NewTopic(settings.topic(topic.name), num_partitions=settings.partitions.get(topic.name, topic.partitions),
-                 replication_factor=1)
+                 replication_factor=1, config=config or {})
         for topic in topics
         if settings.topic(topic.name) not in existing
     ]

@@ -1,118 +1,95 @@
 """`fasttrading bench pipeline`: orders through Kafka, the ledger and matching flows, and back.
 
-A sandbox pipeline (own topics and symbols, see `infra.sandbox`) runs the ledger, matching and
-projection flows as separate processes. After the traders' deposits and one warm-up trade have gone
-through (so start-up is not measured), a seeded stream of orders is produced into
-`account.commands`, as fast as possible or paced at `rate` orders/s. A watcher consumes
-`matcher.events` and `ledger.events`: latency is from an order's produce call to the first trade
-it causes as taker; throughput is orders divided by the time from the first produce to the last
-settlement the ledger journals.
+A sandbox pipeline (own topics and symbols, see `infra.sandbox`) runs the ledger and matching flows as
+separate processes. After the traders' deposits and one warm-up trade have gone through (so start-up
+is not measured), a seeded stream of orders is produced into `account.commands`, as fast as possible
+or paced at `rate` orders/s.
+
+Nothing reads the outputs while the stream runs, so measuring takes no CPU from what is measured: the
+broker stamps each record with the time it appended it (`LogAppendTime` on the sandbox's topics), and
+once the pipeline is quiet the bench reads `matcher.events` and `ledger.events` back. Latency is from
+an order's produce call to the append of the first trade it caused as taker; throughput is orders
+divided by the time from the first produce to the append of the last settlement.
+
+The stores are timed apart: the projections flow then starts on the same topics and is timed until
+PostgreSQL holds every trade and journal line (`projections_orders_per_s`). On a 2-core machine they
+would otherwise take the cores the core flows run on; `with_projections` runs them during the stream.
 """
 
 from __future__ import annotations
 
 import statistics
 import tempfile
-import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, TopicPartition
 
+from connectors.kafka.errors import KafkaError
+from connectors.kafka.topics import LEDGER_EVENTS, MATCHER_EVENTS
+from connectors.postgres.pool import connect
 from connectors.settings import FlowSettings, load
-from flows.runner import FLOW_NAMES
 from infra.sandbox import Sandbox
 from infra.stack.services import StackConfig
 from infra.workload import synthetic_commands
 from matcher.commands import Deposit, PlaceOrder
 
 QUIET_S = 3.0
+CORE_FLOWS = ("ledger", "matching")
 TRADE_PREFIX = b'{"type":"trade",'  # how `matcher.messages.to_dict` + orjson start a trade event
-SETTLE_MARK = b'"reason":"settle"'
 
 
-class Watcher(threading.Thread):
-    """Reads the pipeline's outputs from the start, noting when trades and settlements arrive."""
+@dataclass
+class Outputs:
+    """What the pipeline wrote, read back after the run; times are the broker's appends (ms)."""
 
-    def __init__(self, sandbox: Sandbox) -> None:
-        super().__init__(daemon=True)
-        self.consumer = Consumer({"bootstrap.servers": sandbox.kafka.bootstrap_servers, "group.id": "bench",
-                                  "enable.auto.commit": False})
-        partitions = []
-        for topic in ("matcher.events", "ledger.events"):
-            name = sandbox.kafka.topic(topic)
-            for index in self.consumer.list_topics(name, timeout=10).topics[name].partitions:
-                partitions.append(TopicPartition(name, index, 0))
-        self.consumer.assign(partitions)
-        self.first_trade_ns: dict[str, int] = {}  # taker order id -> when its first trade was seen
-        self.last_settle_ns = 0
-        self.last_message_ns = time.monotonic_ns()
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            # consume() with a timeout waits for a full batch; poll() answers with the first record.
-            batch = self.consumer.consume(5_000, 0)
-            if not batch:
-                first = self.consumer.poll(0.05)
-                batch = [] if first is None else [first]
-            for msg in batch:
-                if msg.error() is not None:
-                    continue
-                now = time.monotonic_ns()
-                self.last_message_ns = now
-                # The watcher shares the cores it measures: it parses only the events it times.
-                value = msg.value()
-                if value.startswith(TRADE_PREFIX):
-                    self.first_trade_ns.setdefault(orjson.loads(value)["taker_order_id"], now)
-                elif SETTLE_MARK in value and orjson.loads(value)["reason"] == "settle":
-                    self.last_settle_ns = now
-        self.consumer.close()
-
-    def wait_for(self, condition, timeout_s: float = 120.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while not condition():
-            if time.monotonic() > deadline:
-                raise TimeoutError("the pipeline did not answer in time")
-            time.sleep(0.05)
+    first_trade_ms: dict[str, int] = field(default_factory=dict)  # taker order id -> its first trade
+    last_settle_ms: int = 0
+    first_trade_id: str = ""  # the warm-up's
+    # The last trade and journal line of each partition: the projections apply a partition in order,
+    # so once PostgreSQL has these it has everything before them.
+    last_rows: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)  # -> (table, row id)
 
 
-def run_pipeline_bench(stack: StackConfig, *, orders: int, rate: float | None, seed: int, accounts: int) -> dict:
+def run_pipeline_bench(stack: StackConfig, *, orders: int, rate: float | None, seed: int, accounts: int,
+                       with_projections: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="fasttrading-bench-") as directory:
         # snapshots at the production interval (FASTTRADING_FLOW_SNAPSHOT_INTERVAL_S), not the tests' short one
-        sandbox = Sandbox(stack, Path(directory), symbols=3, snapshot_interval_s=load(FlowSettings).snapshot_interval_s)
+        sandbox = Sandbox(stack, Path(directory), symbols=3, snapshot_interval_s=load(FlowSettings).snapshot_interval_s,
+                          topic_config={"message.timestamp.type": "LogAppendTime"})
         try:
-            for name in FLOW_NAMES:
+            for name in (*CORE_FLOWS, "projections") if with_projections else CORE_FLOWS:
                 sandbox.start(name)
-            return _measure(sandbox, orders=orders, rate=rate, seed=seed, accounts=accounts)
+            result, outputs = _measure(sandbox, orders=orders, rate=rate, seed=seed, accounts=accounts)
+            if not with_projections:
+                elapsed_s = _drain_projections(sandbox, outputs)
+                result["projections_orders_per_s"] = round(orders / elapsed_s, 1)
+            return result
         finally:
             sandbox.close()
 
 
-def _measure(sandbox: Sandbox, *, orders: int, rate: float | None, seed: int, accounts: int) -> dict:
+def _measure(sandbox: Sandbox, *, orders: int, rate: float | None, seed: int,
+             accounts: int) -> tuple[dict, Outputs]:
     commands = list(synthetic_commands(sandbox.listing, accounts=accounts, orders=orders, seed=seed,
                                        start_ns=time.time_ns(), id_prefix=f"{sandbox.tag}-"))
     deposits = [c for c in commands if type(c) is Deposit]
     stream = commands[len(deposits):]
-    watcher = Watcher(sandbox)
-    watcher.start()
-    try:
-        # The sandbox's intake producer sends the warm-up too: a new producer's first records wait
-        # for metadata, which is start-up, not the pipeline's latency.
-        sandbox.produce([*deposits, *_warm_up_trade(sandbox)])
-        watcher.wait_for(lambda: f"{sandbox.tag}-warmup-buy" in watcher.first_trade_ns)
-        produced_ns = _produce(sandbox, stream, rate)
-        watcher.wait_for(lambda: time.monotonic_ns() - watcher.last_message_ns > QUIET_S * 1e9,
-                         timeout_s=600)
-        sandbox.assert_running()
-    finally:
-        watcher.stopping.set()
-        watcher.join()
+    # The sandbox's intake producer sends the warm-up too: a new producer's first records wait for
+    # metadata, which is start-up, not the pipeline's latency.
+    sandbox.produce([*deposits, *_warm_up_trade(sandbox)])
+    sandbox.settle(quiet_s=1.0)
+    produced_ns = _produce(sandbox, stream, rate)
+    sandbox.settle(quiet_s=QUIET_S, timeout_s=600)
+    outputs = _read_outputs(sandbox)
+    if f"{sandbox.tag}-warmup-buy" not in outputs.first_trade_ms:
+        raise RuntimeError("the warm-up trade never happened: the pipeline did not match")
     first_ns = min(produced_ns.values())
-    latencies_ms = sorted((watcher.first_trade_ns[order_id] - sent) / 1e6
-                          for order_id, sent in produced_ns.items() if order_id in watcher.first_trade_ns)
-    elapsed_s = (watcher.last_settle_ns - first_ns) / 1e9
+    latencies_ms = sorted(outputs.first_trade_ms[order_id] - sent / 1e6
+                          for order_id, sent in produced_ns.items() if order_id in outputs.first_trade_ms)
+    elapsed_s = outputs.last_settle_ms / 1e3 - first_ns / 1e9
     return {
         "orders": len(stream),
         "orders_per_s": round(len(stream) / elapsed_s, 1),
@@ -120,7 +97,80 @@ def _measure(sandbox: Sandbox, *, orders: int, rate: float | None, seed: int, ac
         "p99_ms": round(latencies_ms[min(len(latencies_ms) - 1, int(len(latencies_ms) * 0.99))], 2),
         "rate": rate,
         "trades_timed": len(latencies_ms),
-    }
+    }, outputs
+
+
+def _read_outputs(sandbox: Sandbox) -> Outputs:
+    """Every trade and settlement in the sandbox's outputs, with the times the broker appended them."""
+    outputs = Outputs()
+    matcher_events = sandbox.kafka.topic(MATCHER_EVENTS.name)
+    for topic, partition, value, appended_ms in _records(sandbox, [matcher_events, sandbox.kafka.topic(LEDGER_EVENTS.name)]):
+        if topic == matcher_events:
+            if value.startswith(TRADE_PREFIX):
+                trade = orjson.loads(value)
+                trade_id = f"{trade['symbol']}:{trade['seq']}"
+                outputs.first_trade_id = outputs.first_trade_id or trade_id
+                outputs.first_trade_ms.setdefault(trade["taker_order_id"], appended_ms)
+                outputs.last_rows[(topic, partition)] = ("trades", trade_id)
+            continue
+        event = orjson.loads(value)
+        if event["type"] == "journal":
+            if event["reason"] == "settle":
+                outputs.last_settle_ms = max(outputs.last_settle_ms, appended_ms)
+            outputs.last_rows[(topic, partition)] = ("ledger_entries", f"{event['entry_id']}/1")
+    return outputs
+
+
+def _records(sandbox: Sandbox, topics: list[str]):
+    """(topic, partition, value, append time in ms) of every record of `topics` up to their current ends."""
+    consumer = Consumer({"bootstrap.servers": sandbox.kafka.bootstrap_servers, "group.id": "bench",
+                         "enable.auto.commit": False})
+    try:
+        remaining = 0
+        assignment = []
+        for name in topics:
+            for index in consumer.list_topics(name, timeout=10).topics[name].partitions:
+                low, high = consumer.get_watermark_offsets(TopicPartition(name, index), timeout=10)
+                remaining += high - low
+                assignment.append(TopicPartition(name, index, low))
+        consumer.assign(assignment)
+        while remaining > 0:
+            for msg in consumer.consume(10_000, 5):
+                if msg.error() is not None:
+                    raise KafkaError(f"reading {msg.topic()}: {msg.error()}")
+                kind, appended_ms = msg.timestamp()
+                if kind != TIMESTAMP_LOG_APPEND_TIME:
+                    raise KafkaError(f"{msg.topic()} is not stamped by the broker (LogAppendTime)")
+                remaining -= 1
+                yield msg.topic(), msg.partition(), msg.value(), appended_ms
+    finally:
+        consumer.close()
+
+
+def _drain_projections(sandbox: Sandbox, outputs: Outputs, timeout_s: float = 600.0) -> float:
+    """Seconds the projections flow takes from writing the run's first trade (the warm-up's) to
+    writing the last trade and journal line of every partition."""
+    wanted = {"trades": [outputs.first_trade_id], "ledger_entries": []}
+    for table, row_id in outputs.last_rows.values():
+        wanted[table].append(row_id)
+    query = """SELECT (SELECT count(*) FROM trades WHERE trade_id = %s),
+                      (SELECT count(*) FROM trades WHERE trade_id = ANY(%s))
+                    + (SELECT count(*) FROM ledger_entries WHERE entry_id = ANY(%s))"""
+    params = (outputs.first_trade_id, wanted["trades"], wanted["ledger_entries"])
+    with connect(sandbox.stack.postgres) as conn:
+        sandbox.start("projections")
+        first_write, deadline = None, time.monotonic() + timeout_s
+        while True:
+            sandbox.assert_running()
+            started, found = conn.execute(query, params).fetchone()
+            now = time.monotonic()
+            if first_write is None and started:
+                first_write = now
+            if found == len(wanted["trades"]) + len(wanted["ledger_entries"]):
+                return now - first_write
+            if now > deadline:
+                raise TimeoutError(f"the projections wrote {found} of the rows {wanted} in {timeout_s:.0f} s")
+            time.sleep(0.05)
 
 
 def _warm_up_trade(sandbox: Sandbox) -> list:
@@ -143,7 +193,7 @@ def _produce(sandbox: Sandbox, stream: list, rate: float | None) -> dict[str, in
             while time.monotonic_ns() < due:
                 time.sleep(max(0.0, (due - time.monotonic_ns()) / 1e9 - 0.0005))
         sandbox.send(command)
-        produced[command.order_id] = time.monotonic_ns()
+        produced[command.order_id] = time.time_ns()  # the broker's append stamps are wall-clock time
         if index % 1_000 == 0:
             sandbox.intake.poll(0)
     sandbox.intake.flush(60)
