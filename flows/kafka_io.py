@@ -51,32 +51,65 @@ class Chunk:
 RouteKey = Callable[[bytes | None], str] | None
 
 
-class _PartitionReader(StatefulSourcePartition[tuple[str, Chunk], int]):
-    def __init__(self, kafka: KafkaSettings, topic: str, partition: int, next_offset: int | None,
-                 batch_size: int, route: RouteKey, gather_ms: int | None) -> None:
-        self.topic, self.partition, self.batch_size, self.route = topic, partition, batch_size, route
-        self.next_offset = OFFSET_BEGINNING if next_offset is None else next_offset
-        self.partition_key = f"{topic}:{partition}"
-        # A fetch is answered as soon as records arrive, unless the reader asked to gather them a while.
+class _WorkerConsumer:
+    """One consumer for every partition a worker reads: one client fetches them all in one request,
+    where a consumer per partition would send a fetch per partition, and a request costs the broker
+    far more than a record. Each poll's records wait in their partition's buffer for its reader."""
+
+    def __init__(self, kafka: KafkaSettings, batch_size: int, gather_ms: int | None) -> None:
+        # A fetch is answered as soon as records arrive, unless the source asked to gather them a while.
         gather = {} if gather_ms is None else {"fetch.wait.max.ms": gather_ms, "fetch.min.bytes": 1 << 20}
         self.consumer = Consumer(consumer_config(kafka, "fasttrading-flows-unused", **gather))
-        self.consumer.assign([TopicPartition(topic, partition, self.next_offset)])
+        self.batch_size = batch_size
+        self.buffers: dict[tuple[str, int], list] = {}
+
+    def add(self, topic: str, partition: int, offset: int) -> None:
+        self.buffers[(topic, partition)] = []
+        self.consumer.incremental_assign([TopicPartition(topic, partition, offset)])
+
+    def take(self, topic: str, partition: int) -> list:
+        """The records of one partition that have arrived, up to a batch, in log order."""
+        buffer = self.buffers[(topic, partition)]
+        if not buffer:
+            buffers = self.buffers
+            for message in self.consumer.consume(self.batch_size, 0):
+                if message.error() is not None:
+                    raise KafkaError(f"reading {message.topic()}:{message.partition()}: {message.error()}")
+                buffers[(message.topic(), message.partition())].append(message)
+        taken = buffer[:self.batch_size]
+        del buffer[:self.batch_size]
+        return taken
+
+    def remove(self, topic: str, partition: int) -> bool:
+        """Stop reading a partition; True when none is left and the consumer is closed."""
+        del self.buffers[(topic, partition)]
+        if self.buffers:
+            self.consumer.incremental_unassign([TopicPartition(topic, partition)])
+            return False
+        self.consumer.close()
+        return True
+
+
+class _PartitionReader(StatefulSourcePartition[tuple[str, Chunk], int]):
+    def __init__(self, source: ChunkSource, consumer: _WorkerConsumer, topic: str, partition: int,
+                 next_offset: int | None) -> None:
+        self.source, self.consumer, self.topic, self.partition = source, consumer, topic, partition
+        self.next_offset = OFFSET_BEGINNING if next_offset is None else next_offset
+        self.partition_key = f"{topic}:{partition}"
+        consumer.add(topic, partition, self.next_offset)
         self.idle = False
 
     def next_batch(self) -> list[tuple[str, Chunk]]:
-        messages = self.consumer.consume(self.batch_size, 0)
+        messages = self.consumer.take(self.topic, self.partition)
         self.idle = not messages
         if not messages:
             return []
-        for message in messages:
-            if message.error() is not None:
-                raise KafkaError(f"reading {self.partition_key}: {message.error()}")
         self.next_offset = messages[-1].offset() + 1
-        if self.route is None:
+        route = self.source.route
+        if route is None:
             records = [(m.key(), m.value(), m.offset()) for m in messages]
             return [(self.partition_key, Chunk(self.topic, self.partition, records))]
         groups: dict[str, list] = {}
-        route = self.route
         for m in messages:
             key = m.key()
             groups.setdefault(route(key), []).append((key, m.value(), m.offset()))
@@ -90,7 +123,7 @@ class _PartitionReader(StatefulSourcePartition[tuple[str, Chunk], int]):
         return self.next_offset
 
     def close(self) -> None:
-        self.consumer.close()
+        self.source.release(self.consumer, self.topic, self.partition)
 
 
 class ChunkSource(FixedPartitionedSource[tuple[str, Chunk], int]):
@@ -100,6 +133,8 @@ class ChunkSource(FixedPartitionedSource[tuple[str, Chunk], int]):
                  gather_ms: int | None = None) -> None:
         self.kafka, self.topics, self.batch_size, self.route = kafka, list(topics), batch_size, route
         self.gather_ms = gather_ms
+        # Bytewax builds and polls a worker's partitions on that worker's thread: one consumer each.
+        self.consumers: dict[int, _WorkerConsumer] = {}
 
     def list_parts(self) -> list[str]:
         metadata = make_admin(self.kafka).list_topics(timeout=10).topics
@@ -113,8 +148,14 @@ class ChunkSource(FixedPartitionedSource[tuple[str, Chunk], int]):
 
     def build_part(self, step_id: str, for_part: str, resume_state: int | None) -> _PartitionReader:
         index, _, topic = for_part.partition("-")
-        return _PartitionReader(self.kafka, topic, int(index), resume_state, self.batch_size, self.route,
-                                self.gather_ms)
+        worker = threading.get_ident()
+        if worker not in self.consumers:
+            self.consumers[worker] = _WorkerConsumer(self.kafka, self.batch_size, self.gather_ms)
+        return _PartitionReader(self, self.consumers[worker], topic, int(index), resume_state)
+
+    def release(self, consumer: _WorkerConsumer, topic: str, partition: int) -> None:
+        if consumer.remove(topic, partition):
+            self.consumers = {worker: c for worker, c in self.consumers.items() if c is not consumer}
 
 
 class _SharedProducer:

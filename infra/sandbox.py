@@ -28,6 +28,7 @@ from connectors.kafka.topics import ACCOUNT_COMMANDS, TOPICS
 from connectors.settings import KafkaSettings
 from infra.stack.services import StackConfig
 from flows import wiring
+from flows.kafka_io import Record
 from matcher.symbols import SymbolSpec
 
 FASTTRADING = str(Path(sys.executable).with_name("fasttrading"))
@@ -109,9 +110,13 @@ class Sandbox:
         return make_producer(self.kafka, **{"queue.buffering.max.messages": 2_000_000,
                                             "linger.ms": INTAKE_LINGER_MS})
 
+    def command_record(self, command) -> Record:
+        """A command as the API writes it: on `account.commands`, keyed by its account."""
+        return wiring.record(self.kafka.topic(ACCOUNT_COMMANDS.name), command.account, command)
+
     def send(self, command) -> None:
-        """Queue one command on `account.commands`, keyed by its account, as the API writes it."""
-        record = wiring.record(self.kafka.topic(ACCOUNT_COMMANDS.name), command.account, command)
+        """Queue one command on the intake."""
+        record = self.command_record(command)
         self.intake.produce(record.topic, record.value, record.key)
 
     def produce(self, commands: Iterable) -> int:
