@@ -16,7 +16,7 @@ from collections import defaultdict
 
 from connectors.kafka.client import make_producer
 from connectors.kafka.errors import KafkaError
-from connectors.kafka.serde import encode_event, encode_key
+from connectors.kafka.serde import encode_events, encode_key
 from connectors.kafka.topics import ACCOUNT_COMMANDS, check_event
 from connectors.settings import KafkaSettings
 from matcher.messages import to_dict
@@ -54,7 +54,7 @@ class CommandIntake:
         delivered = loop.create_future()
         try:
             self._producer.produce(
-                self._topic, encode_event(event), encode_key(command.account),
+                self._topic, encode_events([event]), encode_key(command.account),
                 on_delivery=lambda error, _msg: self._reports[loop].append((delivered, error)),
             )
         except BufferError:

@@ -51,14 +51,16 @@ class PartitionLedgerLogic(StatefulBatchLogic):
 
     def on_batch(self, chunks: list[Chunk]) -> tuple[list[list[Record]], bool]:
         records: list[Record] = []
+        output = wiring.Output()
         for chunk in chunks:
             commands, letters = wiring.decode_chunk(chunk, self.kafka, ACCOUNT_COMMANDS)
             records.extend(letters)
             for command in commands:
-                self._apply(command, records)
+                self._apply(command, output)
+        records.extend(output.records())
         return ([records] if records else []), StatefulBatchLogic.RETAIN
 
-    def _apply(self, command, records: list[Record]) -> None:
+    def _apply(self, command, output: wiring.Output) -> None:
         account = command.account
         ledger = self.ledgers.get(account)
         if ledger is None:
@@ -66,10 +68,10 @@ class PartitionLedgerLogic(StatefulBatchLogic):
         self.dirty.add(account)
         out = ledger.process(command)
         for event in out.events:
-            records.append(wiring.record(self.ledger_events, account, event))
+            output.add(self.ledger_events, account, event)
         for forward in out.forward:
             lseq = self.forwarded[account] = self.forwarded.get(account, 0) + 1
-            records.append(wiring.record(self.orders_accepted, forward.symbol, forward, lseq=lseq))
+            output.add(self.orders_accepted, forward.symbol, forward, lseq=lseq)
 
     def snapshot(self) -> dict:
         for account in self.dirty:

@@ -76,9 +76,12 @@ class SymbolBookLogic(StatefulBatchLogic):
                 events.extend(self.engine.process(command))
         if events:
             symbol = self.engine.symbol
-            records.extend(wiring.record(self.matcher_events, symbol, event) for event in events)
-            records.extend(wiring.record(self.account_commands, report.account, report)
-                           for report in execution_reports(events))
+            output = wiring.Output()
+            for event in events:
+                output.add(self.matcher_events, symbol, event)
+            for report in execution_reports(events):
+                output.add(self.account_commands, report.account, report)
+            records.extend(output.records())
         return ([records] if records else []), StatefulBatchLogic.RETAIN
 
     def snapshot(self) -> dict:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import time
 from typing import Iterable
 
-import orjson
-
 from connectors.kafka.client import make_producer
 from connectors.kafka.topics import ORDERS_ACCEPTED
 from connectors.settings import KafkaSettings
+from flows.wiring import record
 from matcher.commands import AdvanceTime
-from matcher.messages import to_dict
 
 
 def tick(kafka: KafkaSettings, symbols: Iterable[str], *, interval_s: float = 1.0, ticks: int | None = None) -> None:
@@ -30,7 +28,8 @@ def tick(kafka: KafkaSettings, symbols: Iterable[str], *, interval_s: float = 1.
         now = time.time_ns()
         for symbol in symbols:
             command = AdvanceTime(cmd_id=f"clock-{symbol}-{now}", ts_ns=now, symbol=symbol)
-            producer.produce(topic, orjson.dumps(to_dict(command)), symbol.encode())
+            tick_record = record(topic, symbol, command)
+            producer.produce(tick_record.topic, tick_record.value, tick_record.key)
         producer.flush(10)
         sent += 1
         time.sleep(max(0.0, interval_s - (time.time_ns() - now) / 1e9))

@@ -12,13 +12,11 @@ import dataclasses
 import time
 from typing import Mapping
 
-import orjson
-
 from connectors.kafka.client import make_producer
 from connectors.kafka.topics import ACCOUNT_COMMANDS
 from connectors.settings import KafkaSettings
+from flows.wiring import record
 from infra.workload import synthetic_commands
-from matcher.messages import to_dict
 from matcher.symbols import SymbolSpec
 
 ROUND_ORDERS = 5_000
@@ -44,7 +42,8 @@ def simulate(kafka: KafkaSettings, listing: Mapping[str, SymbolSpec], *, rate: f
             if pause > 0:
                 time.sleep(pause)
             command = dataclasses.replace(command, ts_ns=time.time_ns())
-            producer.produce(topic, orjson.dumps(to_dict(command)), command.account.encode())
+            command_record = record(topic, command.account, command)
+            producer.produce(command_record.topic, command_record.value, command_record.key)
             producer.poll(0)
         producer.flush(30)
         round_index += 1

@@ -24,10 +24,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import orjson
 from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, TopicPartition
 
 from connectors.kafka.errors import KafkaError
+from connectors.kafka.serde import decode_events
 from connectors.kafka.topics import LEDGER_EVENTS, MATCHER_EVENTS
 from connectors.postgres.pool import connect
 from connectors.settings import FlowSettings, load
@@ -39,7 +39,6 @@ from matcher.commands import Deposit, PlaceOrder
 QUIET_S = 3.0
 PACING_S = 0.001  # the paced producer wakes at most this often
 CORE_FLOWS = ("ledger", "matching")
-TRADE_PREFIX = b'{"type":"trade",'  # how `matcher.messages.to_dict` + orjson start a trade event
 
 
 @dataclass
@@ -48,7 +47,7 @@ class Outputs:
 
     first_trade_ms: dict[str, int] = field(default_factory=dict)  # taker order id -> its first trade
     last_settle_ms: int = 0
-    first_trade_id: str = ""  # the warm-up's
+    warm_up_trade_id: str = ""  # the run's first trade
     # The last trade and journal line of each partition: the projections apply a partition in order,
     # so once PostgreSQL has these it has everything before them.
     last_rows: dict[tuple[str, int], tuple[str, str]] = field(default_factory=dict)  # -> (table, row id)
@@ -85,7 +84,7 @@ def _measure(sandbox: Sandbox, *, orders: int, rate: float | None, seed: int,
     produced_ns = _produce(sandbox, stream, rate)
     sandbox.settle(quiet_s=QUIET_S, timeout_s=600)
     outputs = _read_outputs(sandbox)
-    if f"{sandbox.tag}-warmup-buy" not in outputs.first_trade_ms:
+    if not outputs.warm_up_trade_id:
         raise RuntimeError("the warm-up trade never happened: the pipeline did not match")
     first_ns = min(produced_ns.values())
     latencies_ms = sorted(outputs.first_trade_ms[order_id] - sent / 1e6
@@ -103,22 +102,20 @@ def _measure(sandbox: Sandbox, *, orders: int, rate: float | None, seed: int,
 
 def _read_outputs(sandbox: Sandbox) -> Outputs:
     """Every trade and settlement in the sandbox's outputs, with the times the broker appended them."""
-    outputs = Outputs()
-    matcher_events = sandbox.kafka.topic(MATCHER_EVENTS.name)
-    for topic, partition, value, appended_ms in _records(sandbox, [matcher_events, sandbox.kafka.topic(LEDGER_EVENTS.name)]):
-        if topic == matcher_events:
-            if value.startswith(TRADE_PREFIX):
-                trade = orjson.loads(value)
-                trade_id = f"{trade['symbol']}:{trade['seq']}"
-                outputs.first_trade_id = outputs.first_trade_id or trade_id
-                outputs.first_trade_ms.setdefault(trade["taker_order_id"], appended_ms)
+    outputs, warm_up_order_id = Outputs(), f"{sandbox.tag}-warmup-buy"
+    topics = [sandbox.kafka.topic(MATCHER_EVENTS.name), sandbox.kafka.topic(LEDGER_EVENTS.name)]
+    for topic, partition, value, appended_ms in _records(sandbox, topics):
+        for event in decode_events(value):
+            if event["type"] == "trade":
+                trade_id = f"{event['symbol']}:{event['seq']}"
+                if event["taker_order_id"] == warm_up_order_id:
+                    outputs.warm_up_trade_id = trade_id
+                outputs.first_trade_ms.setdefault(event["taker_order_id"], appended_ms)
                 outputs.last_rows[(topic, partition)] = ("trades", trade_id)
-            continue
-        event = orjson.loads(value)
-        if event["type"] == "journal":
-            if event["reason"] == "settle":
-                outputs.last_settle_ms = max(outputs.last_settle_ms, appended_ms)
-            outputs.last_rows[(topic, partition)] = ("ledger_entries", f"{event['entry_id']}/1")
+            elif event["type"] == "journal":
+                if event["reason"] == "settle":
+                    outputs.last_settle_ms = max(outputs.last_settle_ms, appended_ms)
+                outputs.last_rows[(topic, partition)] = ("ledger_entries", f"{event['entry_id']}/1")
     return outputs
 
 
@@ -149,27 +146,28 @@ def _records(sandbox: Sandbox, topics: list[str]):
 
 
 def _drain_projections(sandbox: Sandbox, outputs: Outputs, timeout_s: float = 600.0) -> float:
-    """Seconds the projections flow takes from writing the run's first trade (the warm-up's) to
-    writing the last trade and journal line of every partition."""
-    wanted = {"trades": [outputs.first_trade_id], "ledger_entries": []}
+    """Seconds the projections flow takes from its first write (the run's first trade, the warm-up's)
+    to the last trade and journal line of every partition: from the last look that found nothing
+    written, so a drain shorter than a look's interval still takes one."""
+    wanted = {"trades": [outputs.warm_up_trade_id], "ledger_entries": []}
     for table, row_id in outputs.last_rows.values():
         wanted[table].append(row_id)
     query = """SELECT (SELECT count(*) FROM trades WHERE trade_id = %s),
                       (SELECT count(*) FROM trades WHERE trade_id = ANY(%s))
                     + (SELECT count(*) FROM ledger_entries WHERE entry_id = ANY(%s))"""
-    params = (outputs.first_trade_id, wanted["trades"], wanted["ledger_entries"])
+    params = (outputs.warm_up_trade_id, wanted["trades"], wanted["ledger_entries"])
     with connect(sandbox.stack.postgres) as conn:
         sandbox.start("projections")
-        first_write, deadline = None, time.monotonic() + timeout_s
+        nothing_written, deadline = time.monotonic(), time.monotonic() + timeout_s
         while True:
             sandbox.assert_running()
+            looked = time.monotonic()
             started, found = conn.execute(query, params).fetchone()
-            now = time.monotonic()
-            if first_write is None and started:
-                first_write = now
-            if found == len(wanted["trades"]) + len(wanted["ledger_entries"]):
-                return now - first_write
-            if now > deadline:
+            if not started:
+                nothing_written = looked
+            elif found == len(wanted["trades"]) + len(wanted["ledger_entries"]):
+                return time.monotonic() - nothing_written
+            if looked > deadline:
                 raise TimeoutError(f"the projections wrote {found} of the rows {wanted} in {timeout_s:.0f} s")
             time.sleep(0.05)
 

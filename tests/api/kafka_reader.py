@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-import orjson
 from confluent_kafka import Consumer, TopicPartition
 
+from connectors.kafka.serde import decode_events
 from connectors.kafka.topics import ACCOUNT_COMMANDS
 from connectors.settings import KafkaSettings
 
@@ -33,7 +33,7 @@ class CommandLog:
                 for msg in self.consumer.consume(end - start - seen, 5):
                     seen += 1
                     if msg.key() == account.encode():
-                        found.append((msg.key(), orjson.loads(msg.value())))
+                        found.extend((msg.key(), event) for event in decode_events(msg.value()))
         return found
 
     def close(self) -> None:

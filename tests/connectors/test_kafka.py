@@ -8,14 +8,14 @@ from confluent_kafka import TopicPartition
 
 from connectors.kafka.client import delete_topics, ensure_topics, make_admin, make_consumer, make_producer
 from connectors.kafka.errors import KafkaError
-from connectors.kafka.serde import decode_event, encode_event, encode_key
+from connectors.kafka.serde import decode_events, encode_events, encode_key
 from connectors.kafka.topics import ACCOUNT_COMMANDS, TOPICS
 
 
 def test_produce_with_acks_all_and_consume_the_same_bytes(stack):
     producer = make_producer(stack.kafka)
     event = {"type": "deposit", "v": 1, "command_id": str(uuid.uuid4()), "amount": 9 * 10**18}
-    payload, key = encode_event(event), encode_key(f"acct-{uuid.uuid4()}")
+    payload, key = encode_events([event]), encode_key(f"acct-{uuid.uuid4()}")
     delivered = []
     producer.produce(ACCOUNT_COMMANDS.name, payload, key, on_delivery=lambda err, msg: delivered.append((err, msg)))
     assert producer.flush(30) == 0
@@ -30,7 +30,7 @@ def test_produce_with_acks_all_and_consume_the_same_bytes(stack):
         consumer.close()
     assert received is not None and received.error() is None
     assert (received.key(), received.value()) == (key, payload)
-    assert decode_event(received.value()) == event
+    assert decode_events(received.value()) == [event]
 
 
 def test_producer_is_idempotent_with_acks_all(stack):

@@ -6,16 +6,18 @@ from collections import defaultdict
 
 import orjson
 
+from connectors.kafka.serde import decode_events
 from connectors.postgres.projections import journal_lines
 from matcher.messages import from_dict
 
 
 def by_key(records: dict[int, list[tuple[bytes | None, bytes]]]) -> dict[bytes | None, list[bytes]]:
-    """Values grouped by message key, in log order: the order Kafka promises consumers."""
+    """Each message key's events, each as its own JSON bytes, in log order: the order Kafka promises
+    consumers. (How a flow's batches cut them into records depends on timing, not on the input.)"""
     grouped: dict[bytes | None, list[bytes]] = defaultdict(list)
     for partition in sorted(records):
         for key, value in records[partition]:
-            grouped[key].append(value)
+            grouped[key].extend(orjson.dumps(event) for event in decode_events(value))
     return dict(grouped)
 
 

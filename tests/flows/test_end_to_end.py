@@ -3,8 +3,7 @@
 import subprocess
 import time
 
-import orjson
-
+from connectors.kafka.serde import decode_events, encode_events
 from connectors.postgres.pool import connect
 from connectors.redis import keys
 from connectors.redis.client import make_redis
@@ -14,7 +13,8 @@ from matcher.messages import to_dict
 
 
 def _events(pipeline, topic):
-    return [orjson.loads(value) for records in pipeline.read(topic).values() for _, value in records]
+    return [event for records in pipeline.read(topic).values() for _, value in records
+            for event in decode_events(value)]
 
 
 def test_orders_cross_through_topics_into_postgres_and_redis(make_pipeline, stack):
@@ -90,23 +90,31 @@ def test_undecodable_messages_go_to_the_dead_letter_topic_and_the_flows_go_on(ma
     alice = f"alice-{pipeline.tag}"
     pipeline.produce_raw("account.commands", [(alice.encode(), b"{not json")], partition=0)
     # a well-formed event on the wrong topic: the registry refuses it rather than the ledger choking on it
-    pipeline.produce_raw("account.commands", [(alice.encode(), orjson.dumps(
+    pipeline.produce_raw("account.commands", [(alice.encode(), encode_events([
         {"type": "book_delta", "v": 1, "symbol": spec.symbol, "seq": 1, "ts_ns": 1, "side": "buy", "price": 1,
-         "level_qty": 1}))], partition=0)
+         "level_qty": 1}]))], partition=0)
+    # an event outside an array, and a record whose second event is bad: neither is applied in part
+    deposit = Deposit(cmd_id=f"{alice}-y", ts_ns=1, account=alice, asset=spec.quote, amount=5)
+    pipeline.produce_raw("account.commands", [(alice.encode(), encode_events([to_dict(deposit)])[1:-1]),
+                                              (alice.encode(), encode_events([to_dict(deposit), {"type": "place"}]))],
+                         partition=0)
     forwarded = Deposit(cmd_id=f"{alice}-x", ts_ns=1, account=alice, asset=spec.quote, amount=1)
-    pipeline.produce_raw("orders.accepted", [(other.encode(), orjson.dumps({"type": "place", "v": 9}))], partition=0)
+    pipeline.produce_raw("orders.accepted", [(other.encode(), encode_events([{"type": "place", "v": 9}]))],
+                         partition=0)
     # a command keyed by one symbol but naming another would reach the wrong book
     misrouted = CancelOrder(cmd_id=f"{alice}-c", ts_ns=1, account=alice, symbol=spec.symbol, order_id="o")
-    pipeline.produce_raw("orders.accepted", [(other.encode(), orjson.dumps(to_dict(misrouted)))], partition=0)
+    pipeline.produce_raw("orders.accepted", [(other.encode(), encode_events([to_dict(misrouted)]))], partition=0)
     pipeline.produce([forwarded])
 
-    pipeline.settle(ready=lambda: pipeline.end_offsets()["deadletter"] == 4)
+    pipeline.settle(ready=lambda: pipeline.end_offsets()["deadletter"] == 6)
     letters = _events(pipeline, "deadletter")
     assert sorted((letter["source_topic"].split(".", 1)[1], letter["reason"].split(":")[0]) for letter in letters) == [
+        ("account.commands", "EventSchemaError"), ("account.commands", "EventSchemaError"),
         ("account.commands", "EventSchemaError"), ("account.commands", "JSONDecodeError"),
         ("orders.accepted", "EventSchemaError"), ("orders.accepted", "ValueError")]
     assert any("is not the command's symbol" in letter["reason"] for letter in letters)
-    assert {letter["value"] for letter in letters} >= {"{not json", '{"type":"place","v":9}'}
+    assert any("non-empty JSON array" in letter["reason"] for letter in letters)
+    assert {letter["value"] for letter in letters} >= {"{not json", '[{"type":"place","v":9}]'}
     # the deposit behind the broken message still went through
     assert [e["entry_id"] for e in _events(pipeline, "ledger.events")] == [f"{alice}-x:0"]
 
