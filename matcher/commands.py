@@ -1,4 +1,7 @@
-"""Commands: what enters the exchange core. Immutable, plain data, picklable.
+"""Commands: what enters the exchange core. Plain data, picklable; treat them as immutable.
+
+They are not frozen dataclasses only because every flow decodes one per order, and a frozen
+dataclass's `__init__` (a guarded `object.__setattr__` per field) costs three times a plain one.
 
 Every command carries `cmd_id` (unique, chosen at intake; idempotency key) and `ts_ns` (event time in
 integer nanoseconds, stamped once at intake; the only clock the core ever sees). Prices are ticks,
@@ -18,7 +21,7 @@ from typing import ClassVar
 from matcher.enums import GTC, LIMIT, STP_NONE
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class PlaceOrder:
     """A new order. `qty` is always the total quantity in lots.
 
@@ -56,7 +59,7 @@ class PlaceOrder:
     quote_budget: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class CancelOrder:
     """Cancel the remainder of a resting (or waiting stop) order.
 
@@ -72,7 +75,7 @@ class CancelOrder:
     order_id: str
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class AmendOrder:
     """Change an order's limit `price` and/or total `qty` (None = unchanged).
 
@@ -93,7 +96,7 @@ class AmendOrder:
     qty: int | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Deposit:
     """Credit `amount` units of `asset` to `account` (from outside the exchange).
 
@@ -109,7 +112,7 @@ class Deposit:
     amount: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class Withdraw:
     """Debit `amount` units of `asset` from `account`'s available balance (to outside).
 
@@ -125,7 +128,7 @@ class Withdraw:
     amount: int
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@dataclass(slots=True, kw_only=True)
 class AdvanceTime:
     """Tell a symbol's matcher that event time reached `ts_ns` (expires due GTD orders).
 

@@ -68,7 +68,9 @@ def from_dict(data: dict):
     cls = CLASSES.get(kind)
     if cls is None:
         raise ValueError(f"unknown message type {kind!r}")
-    return cls(**{name: data[name] for name in _CLASS_FIELDS[kind] if name in data})
+    fields = dict(data)  # the class refuses a field it does not have (TypeError), and wants the required ones
+    del fields["type"], fields["v"]
+    return cls(**fields)
 
 
 def encode(message) -> bytes:
