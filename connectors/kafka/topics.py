@@ -1,8 +1,9 @@
 """The topic registry: every topic's name, key, partition count and the events it carries.
 
 Every other part names topics through `TOPICS` (never a string literal) so that a topic is created,
-keyed and validated one way everywhere. Events are JSON objects with `type` and `v` (schema version);
-a consumer that sees a `v` it does not know must stop rather than guess.
+keyed and validated one way everywhere. Events are JSON objects with `type` and `v` (schema version),
+carried in records as arrays (`connectors.kafka.serde`); a consumer that sees a `v` it does not know
+must stop rather than guess.
 """
 
 from __future__ import annotations
