@@ -28,7 +28,7 @@ from matcher.ledger import AccountLedger
 from matcher.snapshot import ledger_from_dict, ledger_to_dict
 from matcher.symbols import SymbolSpec
 
-SNAPSHOT_VERSION = 2  # 2: each account's snapshot pickled on its own
+SNAPSHOT_VERSION = 3  # 2: each account's snapshot pickled on its own; 3: matcher.snapshot v3
 
 
 class PartitionLedgerLogic(StatefulBatchLogic):

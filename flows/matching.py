@@ -27,7 +27,7 @@ from matcher.reports import execution_reports
 from matcher.snapshot import engine_from_dict, engine_to_dict
 from matcher.symbols import SymbolSpec
 
-SNAPSHOT_VERSION = 2  # 2: engines snapshot their recent order ids (matcher.snapshot v2)
+SNAPSHOT_VERSION = 3  # 2: engines snapshot their recent order ids (matcher.snapshot v2); 3: v3
 
 
 def parse_forwarded(listing: Mapping[str, SymbolSpec], key_symbol: str, data: dict) -> tuple[int | None, Any]:

@@ -5,13 +5,20 @@ copy. Remembering every id ever seen would grow without end and be copied into e
 snapshot, so ids are kept for a window of *event* time (the commands' own timestamps, never the
 clock) and a command older than the window is refused as stale. A copy is then either remembered
 or refused: it is never applied twice.
+
+A flow snapshots its state every few seconds, and an hour of ids is most of it. So arrivals are kept
+in blocks of `BLOCK_SIZE`, and a block's JSON is made once, when it fills: a snapshot copies the
+strings of the full blocks and lists only the block still filling.
 """
 
 from __future__ import annotations
 
 from collections import deque
 
-DEDUPE_WINDOW_NS = 3_600 * 10**9  # an hour: far beyond any retry of an intake, small enough to snapshot
+import json
+
+DEDUPE_WINDOW_NS = 3_600 * 10**9  # an hour: far beyond any retry of an intake
+BLOCK_SIZE = 512  # ids whose JSON is made together, once
 
 
 class RecentIds:
@@ -27,12 +34,17 @@ class RecentIds:
     (False, True, 2)
     """
 
-    __slots__ = ("window_ns", "ids", "arrivals", "latest_ns")
+    __slots__ = ("window_ns", "ids", "blocks", "encoded", "head", "latest_ns")
 
     def __init__(self, window_ns: int = DEDUPE_WINDOW_NS) -> None:
         self.window_ns = window_ns
         self.ids: set[str] = set()
-        self.arrivals: deque[tuple[int, str]] = deque()  # (ts_ns, id) in the order added
+        # (ts_ns, id) in the order added, in blocks; only the last block grows. `encoded[i]` is the
+        # JSON of `blocks[i]` once that block is full; `head` counts the first block's entries
+        # already out of the window.
+        self.blocks: deque[list[tuple[int, str]]] = deque()
+        self.encoded: deque[str] = deque()
+        self.head = 0
         self.latest_ns = 0  # the newest timestamp added; the window ends here
 
     def __contains__(self, id_: str) -> bool:
@@ -49,22 +61,54 @@ class RecentIds:
         if ts_ns > self.latest_ns:
             self.latest_ns = ts_ns
         horizon = self.latest_ns - self.window_ns
-        arrivals = self.arrivals
-        while arrivals and arrivals[0][0] < horizon:
-            self.ids.discard(arrivals.popleft()[1])
+        self._forget_before(horizon)
         if id_ not in self.ids and ts_ns >= horizon:
             self.ids.add(id_)
-            arrivals.append((ts_ns, id_))
+            if not self.blocks or len(self.blocks[-1]) == BLOCK_SIZE:
+                self.blocks.append([])
+            block = self.blocks[-1]
+            block.append((ts_ns, id_))
+            if len(block) == BLOCK_SIZE:
+                self.encoded.append(_encode(block))
 
-    def to_columns(self) -> list[list]:
-        """[[ts_ns, ...], [id, ...]] in the order added: equal histories give equal columns."""
-        return [[ts_ns for ts_ns, _ in self.arrivals], [id_ for _, id_ in self.arrivals]]
+    def _forget_before(self, horizon: int) -> None:
+        blocks = self.blocks
+        while blocks:
+            first = blocks[0]
+            while self.head < len(first) and first[self.head][0] < horizon:
+                self.ids.discard(first[self.head][1])
+                self.head += 1
+            if self.head < len(first):
+                return
+            blocks.popleft()  # every entry of it is out of the window
+            if len(first) == BLOCK_SIZE:
+                self.encoded.popleft()
+            self.head = 0
+
+    def to_snapshot(self) -> dict:
+        """The window: the JSON of its full blocks, and the block still filling as columns
+        `[[ts_ns, ...], [id, ...]]`. Equal histories give equal snapshots."""
+        filling = self.blocks[-1] if self.blocks and len(self.blocks[-1]) < BLOCK_SIZE else []
+        return {"latest_ns": self.latest_ns, "head": self.head, "full": list(self.encoded),
+                "filling": _columns(filling)}
 
     @classmethod
-    def from_columns(cls, columns: list[list], window_ns: int = DEDUPE_WINDOW_NS) -> RecentIds:
-        times, ids = columns
+    def from_snapshot(cls, snapshot: dict, window_ns: int = DEDUPE_WINDOW_NS) -> RecentIds:
         recent = cls(window_ns)
-        recent.arrivals.extend(zip(times, ids))
-        recent.ids.update(ids)
-        recent.latest_ns = max(times, default=0)
+        recent.latest_ns, recent.head = snapshot["latest_ns"], snapshot["head"]
+        for encoded in snapshot["full"]:
+            recent.blocks.append(list(zip(*json.loads(encoded))))
+            recent.encoded.append(encoded)
+        if snapshot["filling"][0]:
+            recent.blocks.append(list(zip(*snapshot["filling"])))
+        for index, block in enumerate(recent.blocks):
+            recent.ids.update(id_ for _, id_ in block[recent.head if index == 0 else 0:])
         return recent
+
+
+def _columns(block: list[tuple[int, str]]) -> list[list]:
+    return [[ts_ns for ts_ns, _ in block], [id_ for _, id_ in block]]
+
+
+def _encode(block: list[tuple[int, str]]) -> str:
+    return json.dumps(_columns(block), separators=(",", ":"), ensure_ascii=False)

@@ -1,8 +1,8 @@
 """Snapshots: a book or a ledger as compact, versioned plain data, restored exactly.
 
 `engine_to_dict` / `engine_from_dict` and `ledger_to_dict` / `ledger_from_dict` give JSON-ready
-dicts (`{"type": ..., "v": 2, ...}`; orders as positional rows, sets sorted and recent ids in arrival
-order, so equal histories give equal bytes). Restoring and continuing produces exactly the events the uninterrupted run would have.
+dicts (`{"type": ..., "v": 3, ...}`; orders as positional rows, sets sorted and recent ids in arrival
+order, as blocks of JSON (`matcher.recent`), so equal histories give equal bytes). Restoring and continuing produces exactly the events the uninterrupted run would have.
 `MatchingEngine` and `AccountLedger` pickle through these same dicts, so a Bytewax state snapshot is
 this form too.
 
@@ -28,7 +28,7 @@ from matcher.ledger import AccountLedger, OrderHold
 from matcher.recent import RecentIds
 from matcher.symbols import SymbolSpec
 
-VERSION = 2  # 2: dedupe ids of the recent window, as [[ts_ns, ...], [id, ...]]
+VERSION = 3  # 2: dedupe ids of the recent window; 3: kept as JSON blocks, encoded once when full
 
 
 def _check(data: dict, kind: str) -> None:
@@ -47,7 +47,7 @@ def engine_to_dict(engine: MatchingEngine) -> dict:
         "asks": [o.to_row() for o in engine.asks.orders()],
         "stops": [o.to_row() for o in sorted(engine.stops.values(), key=lambda o: o.seq)],
         "expiries": [list(e) for e in expiries],
-        "seen": engine.seen.to_columns(),
+        "seen": engine.seen.to_snapshot(),
     }
 
 
@@ -67,7 +67,7 @@ def engine_from_dict(data: dict) -> MatchingEngine:
                                                                        order.order_id))
     engine.expiries = [tuple(e) for e in data["expiries"]]
     heapq.heapify(engine.expiries)
-    engine.seen = RecentIds.from_columns(data["seen"])
+    engine.seen = RecentIds.from_snapshot(data["seen"])
     return engine
 
 
@@ -78,8 +78,8 @@ def ledger_to_dict(ledger: AccountLedger) -> dict:
         "available": sorted([asset, amount] for asset, amount in ledger.available.items()),
         "held": sorted([asset, amount] for asset, amount in ledger.held.items()),
         "orders": [record.to_row() for record in ledger.orders.values()],
-        "seen_commands": ledger.seen_commands.to_columns(),
-        "seen_orders": ledger.seen_orders.to_columns(),
+        "seen_commands": ledger.seen_commands.to_snapshot(),
+        "seen_orders": ledger.seen_orders.to_snapshot(),
         "cursors": sorted([symbol, seq, part] for symbol, (seq, part) in ledger.cursors.items()),
     }
 
@@ -95,7 +95,7 @@ def ledger_from_dict(data: dict, symbols: Mapping[str, SymbolSpec] | None = None
     for row in data["orders"]:
         record = OrderHold.from_row(row)
         ledger.orders[record.order_id] = record
-    ledger.seen_commands = RecentIds.from_columns(data["seen_commands"])
-    ledger.seen_orders = RecentIds.from_columns(data["seen_orders"])
+    ledger.seen_commands = RecentIds.from_snapshot(data["seen_commands"])
+    ledger.seen_orders = RecentIds.from_snapshot(data["seen_orders"])
     ledger.cursors = {symbol: (seq, part) for symbol, seq, part in data["cursors"]}
     return ledger

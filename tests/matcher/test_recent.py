@@ -1,11 +1,15 @@
 """Dedupe in bounded memory: the recent-ids window, and the ledger and book that rely on it."""
 
+from unittest.mock import patch
+
+import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
 from matcher import codes
 from matcher.engine import MatchingEngine
 from matcher.ledger import AccountLedger
+from matcher import recent as recent_module
 from matcher.recent import DEDUPE_WINDOW_NS, RecentIds
 from matcher.snapshot import engine_from_dict, engine_to_dict, ledger_from_dict, ledger_to_dict
 from tests.matcher.factory import SYMBOL, Commands, kinds, make_spec
@@ -13,17 +17,25 @@ from tests.matcher.factory import SYMBOL, Commands, kinds, make_spec
 HOUR = DEDUPE_WINDOW_NS
 
 
-@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 40)), max_size=80), st.integers(1, 15))
-def test_an_id_is_remembered_exactly_while_inside_the_window(adds, window):
-    recent, added, clock = RecentIds(window), {}, 0
-    for id_number, step in adds:
-        clock += step  # event time only moves forward here
-        recent.add(f"id{id_number}", clock)
-        added = {id_: ts for id_, ts in added.items() if ts >= clock - window}  # what the window should hold
-        added.setdefault(f"id{id_number}", clock)
-        assert set(recent.ids) == set(added)
-        assert len(recent.arrivals) == len(added)
-    assert RecentIds.from_columns(recent.to_columns(), window).to_columns() == recent.to_columns()
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 40)), max_size=300), st.integers(1, 15),
+       st.sampled_from([2, 3, 512]))
+def test_an_id_is_remembered_exactly_while_inside_the_window_and_restored_so(adds, window, block_size):
+    with patch.object(recent_module, "BLOCK_SIZE", block_size):
+        recent, added, clock = RecentIds(window), {}, 0
+        for step, (id_number, delta) in enumerate(adds):
+            clock += delta  # event time only moves forward here
+            recent.add(f"id{id_number}", clock)
+            # what the window should hold
+            added = {id_: ts for id_, ts in added.items() if ts >= clock - window}
+            added.setdefault(f"id{id_number}", clock)
+            assert set(recent.ids) == set(added)
+            assert sum(len(block) for block in recent.blocks) - recent.head == len(added)
+            if step % 2:  # a restored window holds the same and goes on exactly as the original
+                restored = RecentIds.from_snapshot(orjson.loads(orjson.dumps(recent.to_snapshot())), window)
+                assert restored.ids == recent.ids and restored.to_snapshot() == recent.to_snapshot()
+                recent = restored
+        restored = RecentIds.from_snapshot(recent.to_snapshot(), window)
+        assert restored.to_snapshot() == recent.to_snapshot() and restored.ids == recent.ids
 
 
 def test_the_ledger_forgets_old_commands_but_refuses_stale_copies():

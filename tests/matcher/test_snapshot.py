@@ -27,7 +27,7 @@ def test_engine_snapshot_is_versioned_json_and_exact():
     c = Commands()
     engine = busy_engine(c)
     data = json.loads(json.dumps(engine_to_dict(engine)))
-    assert data["type"] == "engine_snapshot" and data["v"] == 2
+    assert data["type"] == "engine_snapshot" and data["v"] == 3
     copy = engine_from_dict(data)
     assert engine_to_dict(copy) == engine_to_dict(engine)
     follow = [c.buy("x", 10, 101), c.advance(60_000), c.sell("y", 1, 50)]
@@ -47,7 +47,7 @@ def test_ledger_snapshot_round_trip():
     ledger.process(c.buy("a", 3, 100, order_id="b"))
     ledger.process(c.amend("a", "b", price=120))
     data = json.loads(json.dumps(ledger_to_dict(ledger)))
-    assert data["type"] == "ledger_snapshot" and data["v"] == 2
+    assert data["type"] == "ledger_snapshot" and data["v"] == 3
     for copy in (ledger_from_dict(data), pickle.loads(pickle.dumps(ledger))):
         assert ledger_to_dict(copy) == ledger_to_dict(ledger)
 
