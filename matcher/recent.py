@@ -61,15 +61,18 @@ class RecentIds:
         if ts_ns > self.latest_ns:
             self.latest_ns = ts_ns
         horizon = self.latest_ns - self.window_ns
-        self._forget_before(horizon)
-        if id_ not in self.ids and ts_ns >= horizon:
-            self.ids.add(id_)
-            if not self.blocks or len(self.blocks[-1]) == BLOCK_SIZE:
-                self.blocks.append([])
-            block = self.blocks[-1]
-            block.append((ts_ns, id_))
-            if len(block) == BLOCK_SIZE:
-                self.encoded.append(_encode(block))
+        blocks = self.blocks
+        if blocks and blocks[0][self.head][0] < horizon:  # the oldest entry left the window
+            self._forget_before(horizon)
+        if ts_ns < horizon or id_ in self.ids:
+            return
+        self.ids.add(id_)
+        if not blocks or len(blocks[-1]) == BLOCK_SIZE:
+            blocks.append([])
+        block = blocks[-1]
+        block.append((ts_ns, id_))
+        if len(block) == BLOCK_SIZE:
+            self.encoded.append(_encode(block))
 
     def _forget_before(self, horizon: int) -> None:
         blocks = self.blocks
