@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 import orjson
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, Message, Producer, TopicPartition
 
 from api.intake import LINGER_MS as INTAKE_LINGER_MS
 from connectors.kafka.client import delete_topics, ensure_topics, make_producer
@@ -136,23 +136,28 @@ class Sandbox:
 
     def read(self, topic: str) -> dict[int, list[tuple[bytes | None, bytes]]]:
         """Every record of `topic`, per partition, in log order."""
+        return {index: [(msg.key(), msg.value()) for msg in messages]
+                for index, messages in self.messages(topic).items()}
+
+    def messages(self, topic: str) -> dict[int, list[Message]]:
+        """Every Kafka message of `topic` (key, value, timestamp, ...), per partition, in log order."""
         name = self.kafka.topic(topic)
         consumer = Consumer({"bootstrap.servers": self.kafka.bootstrap_servers, "group.id": f"read-{uuid.uuid4()}",
                              "enable.auto.commit": False, "enable.partition.eof": False})
         try:
             partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
-            out: dict[int, list[tuple[bytes | None, bytes]]] = {}
+            out: dict[int, list[Message]] = {}
             for index in sorted(partitions):
                 low, high = consumer.get_watermark_offsets(TopicPartition(name, index), timeout=10)
-                records: list[tuple[bytes | None, bytes]] = []
+                messages: list[Message] = []
                 if high > low:
                     consumer.assign([TopicPartition(name, index, low)])
-                    while len(records) < high - low:
-                        for msg in consumer.consume(min(10_000, high - low - len(records)), 5):
+                    while len(messages) < high - low:
+                        for msg in consumer.consume(min(10_000, high - low - len(messages)), 5):
                             if msg.error() is not None:
                                 raise KafkaError(f"reading {name}: {msg.error()}")
-                            records.append((msg.key(), msg.value()))
-                out[index] = records
+                            messages.append(msg)
+                out[index] = messages
             return out
         finally:
             consumer.close()

@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME, Consumer, TopicPartition
+from confluent_kafka import TIMESTAMP_LOG_APPEND_TIME
 
 from connectors.kafka.errors import KafkaError
 from connectors.kafka.serde import decode_events
@@ -108,46 +108,24 @@ def _percentile(ordered: list[float], share: float) -> float:
 def _read_outputs(sandbox: Sandbox) -> Outputs:
     """Every trade and settlement in the sandbox's outputs, with the times the broker appended them."""
     outputs, warm_up_order_id = Outputs(), f"{sandbox.tag}-warmup-buy"
-    topics = [sandbox.kafka.topic(MATCHER_EVENTS.name), sandbox.kafka.topic(LEDGER_EVENTS.name)]
-    for topic, partition, value, appended_ms in _records(sandbox, topics):
-        for event in decode_events(value):
-            if event["type"] == "trade":
-                trade_id = f"{event['symbol']}:{event['seq']}"
-                if event["taker_order_id"] == warm_up_order_id:
-                    outputs.warm_up_trade_id = trade_id
-                outputs.first_trade_ms.setdefault(event["taker_order_id"], appended_ms)
-                outputs.last_rows[(topic, partition)] = ("trades", trade_id)
-            elif event["type"] == "journal":
-                if event["reason"] == "settle":
-                    outputs.last_settle_ms = max(outputs.last_settle_ms, appended_ms)
-                outputs.last_rows[(topic, partition)] = ("ledger_entries", f"{event['entry_id']}/1")
-    return outputs
-
-
-def _records(sandbox: Sandbox, topics: list[str]):
-    """(topic, partition, value, append time in ms) of every record of `topics` up to their current ends."""
-    consumer = Consumer({"bootstrap.servers": sandbox.kafka.bootstrap_servers, "group.id": "bench",
-                         "enable.auto.commit": False})
-    try:
-        remaining = 0
-        assignment = []
-        for name in topics:
-            for index in consumer.list_topics(name, timeout=10).topics[name].partitions:
-                low, high = consumer.get_watermark_offsets(TopicPartition(name, index), timeout=10)
-                remaining += high - low
-                assignment.append(TopicPartition(name, index, low))
-        consumer.assign(assignment)
-        while remaining > 0:
-            for msg in consumer.consume(10_000, 5):
-                if msg.error() is not None:
-                    raise KafkaError(f"reading {msg.topic()}: {msg.error()}")
+    for topic in (MATCHER_EVENTS.name, LEDGER_EVENTS.name):
+        for partition, messages in sandbox.messages(topic).items():
+            for msg in messages:
                 kind, appended_ms = msg.timestamp()
                 if kind != TIMESTAMP_LOG_APPEND_TIME:
                     raise KafkaError(f"{msg.topic()} is not stamped by the broker (LogAppendTime)")
-                remaining -= 1
-                yield msg.topic(), msg.partition(), msg.value(), appended_ms
-    finally:
-        consumer.close()
+                for event in decode_events(msg.value()):
+                    if event["type"] == "trade":
+                        trade_id = f"{event['symbol']}:{event['seq']}"
+                        if event["taker_order_id"] == warm_up_order_id:
+                            outputs.warm_up_trade_id = trade_id
+                        outputs.first_trade_ms.setdefault(event["taker_order_id"], appended_ms)
+                        outputs.last_rows[(topic, partition)] = ("trades", trade_id)
+                    elif event["type"] == "journal":
+                        if event["reason"] == "settle":
+                            outputs.last_settle_ms = max(outputs.last_settle_ms, appended_ms)
+                        outputs.last_rows[(topic, partition)] = ("ledger_entries", f"{event['entry_id']}/1")
+    return outputs
 
 
 def _drain_projections(sandbox: Sandbox, outputs: Outputs, timeout_s: float = 600.0) -> float:
