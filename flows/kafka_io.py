@@ -8,10 +8,15 @@ a `Chunk` of raw records, and a step's output for a whole batch is one item, a l
 snapshot, and the sink's snapshot waits until Kafka has acknowledged every record it was given
 (acks=all, idempotent producer), so no epoch is recorded as done ahead of what Kafka holds. Between
 snapshots the workers go on while the producer sends: records of many batches share a request.
+
+How far a flow has read is also committed to Kafka, under the flow's consumer group, at every
+snapshot: operators see its lag with Kafka's own tools, and a test knows when a pipeline has
+answered everything. A restart never resumes from those commits, only from the snapshot.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -27,6 +32,12 @@ from connectors.settings import KafkaSettings
 
 IDLE_WAIT = timedelta(milliseconds=1)  # how long a partition with nothing new is left alone
 LINGER_MS = 5  # how long a record may wait for others to share its request (a request costs the broker)
+READER_ID = str(os.getpid())  # the metadata of a position commit: which process read that far
+
+
+def positions_group(kafka: KafkaSettings, flow_name: str) -> str:
+    """The consumer group under which flow `flow_name` commits how far it has read."""
+    return f"{kafka.topic_prefix}fasttrading-{flow_name}"
 
 
 class Record(NamedTuple):
@@ -56,10 +67,10 @@ class _WorkerConsumer:
     where a consumer per partition would send a fetch per partition, and a request costs the broker
     far more than a record. Each poll's records wait in their partition's buffer for its reader."""
 
-    def __init__(self, kafka: KafkaSettings, batch_size: int, gather_ms: int | None) -> None:
+    def __init__(self, kafka: KafkaSettings, group: str, batch_size: int, gather_ms: int | None) -> None:
         # A fetch is answered as soon as records arrive, unless the source asked to gather them a while.
         gather = {} if gather_ms is None else {"fetch.wait.max.ms": gather_ms, "fetch.min.bytes": 1 << 20}
-        self.consumer = Consumer(consumer_config(kafka, "fasttrading-flows-unused", **gather))
+        self.consumer = Consumer(consumer_config(kafka, group, **gather))
         self.batch_size = batch_size
         self.buffers: dict[tuple[str, int], list] = {}
 
@@ -80,6 +91,11 @@ class _WorkerConsumer:
         del buffer[:self.batch_size]
         return taken
 
+    def commit(self, topic: str, partition: int, offset: int) -> None:
+        """Publish a partition's position (best effort: it informs, it is never resumed from)."""
+        self.consumer.commit(offsets=[TopicPartition(topic, partition, offset, metadata=READER_ID)],
+                             asynchronous=True)
+
     def remove(self, topic: str, partition: int) -> bool:
         """Stop reading a partition; True when none is left and the consumer is closed."""
         del self.buffers[(topic, partition)]
@@ -98,6 +114,8 @@ class _PartitionReader(StatefulSourcePartition[tuple[str, Chunk], int]):
         self.partition_key = f"{topic}:{partition}"
         consumer.add(topic, partition, self.next_offset)
         self.idle = False
+        self.committed = OFFSET_BEGINNING
+        self._commit()  # a restarted process claims its resume position at once
 
     def next_batch(self) -> list[tuple[str, Chunk]]:
         messages = self.consumer.take(self.topic, self.partition)
@@ -120,7 +138,13 @@ class _PartitionReader(StatefulSourcePartition[tuple[str, Chunk], int]):
         return datetime.now(timezone.utc) + IDLE_WAIT if self.idle else None
 
     def snapshot(self) -> int:
+        self._commit()
         return self.next_offset
+
+    def _commit(self) -> None:
+        if self.next_offset >= 0 and self.next_offset != self.committed:  # not before the first record
+            self.consumer.commit(self.topic, self.partition, self.next_offset)
+            self.committed = self.next_offset
 
     def close(self) -> None:
         self.source.release(self.consumer, self.topic, self.partition)
@@ -129,10 +153,10 @@ class _PartitionReader(StatefulSourcePartition[tuple[str, Chunk], int]):
 class ChunkSource(FixedPartitionedSource[tuple[str, Chunk], int]):
     """Every partition of `topics`, from the start or from the snapshot's offsets, as keyed `Chunk`s."""
 
-    def __init__(self, kafka: KafkaSettings, topics: Iterable[str], batch_size: int, route: RouteKey = None,
-                 gather_ms: int | None = None) -> None:
+    def __init__(self, kafka: KafkaSettings, topics: Iterable[str], batch_size: int, group: str,
+                 route: RouteKey = None, gather_ms: int | None = None) -> None:
         self.kafka, self.topics, self.batch_size, self.route = kafka, list(topics), batch_size, route
-        self.gather_ms = gather_ms
+        self.group, self.gather_ms = group, gather_ms
         # Bytewax builds and polls a worker's partitions on that worker's thread: one consumer each.
         self.consumers: dict[int, _WorkerConsumer] = {}
 
@@ -150,7 +174,7 @@ class ChunkSource(FixedPartitionedSource[tuple[str, Chunk], int]):
         index, _, topic = for_part.partition("-")
         worker = threading.get_ident()
         if worker not in self.consumers:
-            self.consumers[worker] = _WorkerConsumer(self.kafka, self.batch_size, self.gather_ms)
+            self.consumers[worker] = _WorkerConsumer(self.kafka, self.group, self.batch_size, self.gather_ms)
         return _PartitionReader(self, self.consumers[worker], topic, int(index), resume_state)
 
     def release(self, consumer: _WorkerConsumer, topic: str, partition: int) -> None:

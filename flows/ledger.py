@@ -28,6 +28,7 @@ from matcher.ledger import AccountLedger
 from matcher.snapshot import ledger_from_dict, ledger_to_dict
 from matcher.symbols import SymbolSpec
 
+INPUTS = (ACCOUNT_COMMANDS,)
 SNAPSHOT_VERSION = 3  # 2: each account's snapshot pickled on its own; 3: matcher.snapshot v3
 
 
@@ -82,7 +83,7 @@ class PartitionLedgerLogic(StatefulBatchLogic):
 
 def build_flow(kafka: KafkaSettings, flows: FlowSettings, listing: Mapping[str, SymbolSpec]) -> Dataflow:
     flow = Dataflow("ledger")
-    by_partition = wiring.read_topics(flow, kafka, flows, [ACCOUNT_COMMANDS])  # keyed by partition
+    by_partition = wiring.read_topics(flow, kafka, flows, INPUTS)  # keyed by partition
     records = op.stateful_batch("ledger", by_partition, lambda resume: PartitionLedgerLogic(listing, kafka, resume))
     wiring.write("write", records, kafka)
     return flow

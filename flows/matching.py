@@ -27,6 +27,7 @@ from matcher.reports import execution_reports
 from matcher.snapshot import engine_from_dict, engine_to_dict
 from matcher.symbols import SymbolSpec
 
+INPUTS = (ORDERS_ACCEPTED,)
 SNAPSHOT_VERSION = 3  # 2: engines snapshot their recent order ids (matcher.snapshot v2); 3: v3
 
 
@@ -92,7 +93,7 @@ class SymbolBookLogic(StatefulBatchLogic):
 def build_flow(kafka: KafkaSettings, flows: FlowSettings, listing: Mapping[str, SymbolSpec]) -> Dataflow:
     flow = Dataflow("matching")
     # orders.accepted is keyed by symbol: the Kafka key routes, and the logic checks it against the command
-    by_symbol = wiring.read_topics(flow, kafka, flows, [ORDERS_ACCEPTED], route=symbol_of_key)
+    by_symbol = wiring.read_topics(flow, kafka, flows, INPUTS, route=symbol_of_key)
     records = op.stateful_batch("matching", by_symbol, lambda resume: SymbolBookLogic(listing, kafka, resume))
     wiring.write("write", records, kafka)
     return flow

@@ -24,6 +24,7 @@ from connectors.redis.client import make_redis
 from connectors.settings import FlowSettings, KafkaSettings, PostgresSettings, RedisSettings
 from flows import wiring
 
+INPUTS = (MATCHER_EVENTS, LEDGER_EVENTS)
 LEDGER_EVENT_TYPES = frozenset({"journal", "ledger_rejected"})
 GATHER_MS = 50
 
@@ -59,7 +60,7 @@ class StoresSink(DynamicSink[list[tuple]]):
 def build_flow(kafka: KafkaSettings, flows: FlowSettings, postgres: PostgresSettings,
                redis: RedisSettings) -> Dataflow:
     flow = Dataflow("projections")
-    by_name = {kafka.topic(topic.name): topic for topic in (MATCHER_EVENTS, LEDGER_EVENTS)}
+    by_name = {kafka.topic(topic.name): topic for topic in INPUTS}
     # Stores take fewer, larger transactions: a batch costs PostgreSQL and Redis far more than an event.
     chunks = wiring.read_topics(flow, kafka, flows, by_name.values(), gather_ms=GATHER_MS)
     decoded = op.map_value("decode", chunks, lambda chunk: wiring.decode_chunk(chunk, kafka, by_name[chunk.topic]))

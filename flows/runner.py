@@ -20,6 +20,7 @@ from bytewax._bytewax import cli_main
 from bytewax.dataflow import Dataflow
 from bytewax.recovery import RecoveryConfig, init_db_dir
 
+from connectors.kafka.topics import Topic
 from connectors.listing import ListingSettings, load_listing
 from connectors.settings import (FlowSettings, KafkaSettings, PostgresSettings, RedisSettings, StackSettings,
                                  load)
@@ -52,6 +53,8 @@ BUILDERS: dict[str, Callable[[FlowConfig], Dataflow]] = {
     "projections": lambda c: projections.build_flow(c.kafka, c.flows, c.postgres, c.redis),
 }
 FLOW_NAMES = tuple(BUILDERS)
+FLOW_INPUTS: dict[str, tuple[Topic, ...]] = {"ledger": ledger.INPUTS, "matching": matching.INPUTS,
+                                             "projections": projections.INPUTS}
 
 
 def prepare_recovery(directory: Path, partitions: int) -> None:

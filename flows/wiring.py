@@ -17,7 +17,7 @@ from connectors.kafka.errors import EventSchemaError
 from connectors.kafka.serde import MAX_EVENTS_PER_RECORD, decode_events, encode_events, encode_key
 from connectors.kafka.topics import DEAD_LETTERS, Topic, check_event
 from connectors.settings import FlowSettings, KafkaSettings
-from flows.kafka_io import Chunk, ChunkSource, Record, RecordSink, RouteKey
+from flows.kafka_io import Chunk, ChunkSource, Record, RecordSink, RouteKey, positions_group
 from matcher.messages import from_dict, to_dict
 
 DECODE_ERRORS = (orjson.JSONDecodeError, EventSchemaError, ValueError, TypeError, KeyError, AttributeError)
@@ -27,7 +27,8 @@ def read_topics(flow: Dataflow, kafka: KafkaSettings, flows: FlowSettings, topic
                 route: RouteKey = None, gather_ms: int | None = None) -> Stream[tuple[str, Chunk]]:
     """The topics' records as `Chunk`s keyed by partition, or by `route(record key)` if given;
     `gather_ms` lets the broker gather records that long into larger batches."""
-    source = ChunkSource(kafka, [kafka.topic(topic.name) for topic in topics], flows.batch_size, route, gather_ms)
+    source = ChunkSource(kafka, [kafka.topic(topic.name) for topic in topics], flows.batch_size,
+                         positions_group(kafka, flow.flow_id), route, gather_ms)
     return op.input("read", flow, source)
 
 

@@ -28,7 +28,8 @@ from connectors.kafka.topics import ACCOUNT_COMMANDS, TOPICS
 from connectors.settings import KafkaSettings
 from infra.stack.services import StackConfig
 from flows import wiring
-from flows.kafka_io import Record
+from flows.kafka_io import Record, positions_group
+from flows.runner import FLOW_INPUTS
 from matcher.symbols import SymbolSpec
 
 FASTTRADING = str(Path(sys.executable).with_name("fasttrading"))
@@ -163,38 +164,70 @@ class Sandbox:
             consumer.close()
 
     def end_offsets(self) -> dict[str, int]:
+        """Records per topic so far."""
+        totals: dict[str, int] = {}
+        for (topic, _), end in self._partition_ends().items():
+            totals[topic] = totals.get(topic, 0) + end
+        return totals
+
+    def _partition_ends(self) -> dict[tuple[str, int], int]:
         consumer = Consumer({"bootstrap.servers": self.kafka.bootstrap_servers, "group.id": "offsets"})
         try:
-            totals = {}
+            ends = {}
             for topic in TOPICS:
                 name = self.kafka.topic(topic)
-                partitions = consumer.list_topics(name, timeout=10).topics[name].partitions
-                totals[topic] = sum(consumer.get_watermark_offsets(TopicPartition(name, p), timeout=10)[1]
-                                    for p in partitions)
-            return totals
+                for index in consumer.list_topics(name, timeout=10).topics[name].partitions:
+                    ends[(topic, index)] = consumer.get_watermark_offsets(TopicPartition(name, index), timeout=10)[1]
+            return ends
         finally:
             consumer.close()
 
-    def settle(self, *, quiet_s: float = 3.0, timeout_s: float = 300.0,
+    def _positions(self, ends: dict[tuple[str, int], int]) -> dict[tuple[str, str, int], int | None]:
+        """How far each running flow has read each partition of its inputs, as its live processes
+        committed it; None where no live process has (a killed one's last commit may lie ahead of
+        where its successor resumed)."""
+        flows: dict[str, set[str]] = {}
+        for processes in self.processes.values():
+            for process in processes:
+                flows.setdefault(process.args[3], set()).add(str(process.pid))  # [fasttrading, flows, run, name]
+        positions = {}
+        for flow, pids in flows.items():
+            wanted = [TopicPartition(self.kafka.topic(topic.name), index)
+                      for topic in FLOW_INPUTS[flow] for (name, index) in ends if name == topic.name]
+            consumer = Consumer({"bootstrap.servers": self.kafka.bootstrap_servers,
+                                 "group.id": positions_group(self.kafka, flow)})
+            try:
+                committed = consumer.committed(wanted, timeout=10)
+            finally:
+                consumer.close()
+            for tp in committed:
+                topic = tp.topic.removeprefix(self.kafka.topic_prefix)
+                positions[(flow, topic, tp.partition)] = tp.offset if tp.metadata in pids else None
+        return positions
+
+    def settle(self, *, quiet_s: float = 1.0, timeout_s: float = 300.0,
                ready: Callable[[], bool] = lambda: True) -> None:
-        """Wait until every running stage has answered its input, `ready()` holds, and no topic has
-        grown for `quiet_s` seconds. (A stage still starting up has produced nothing yet.)"""
+        """Wait until every running flow has read its inputs to their end, no topic has grown and no
+        flow has moved for `quiet_s` seconds, and `ready()` holds. A flow that is starting, replaying
+        or stalled is behind, however long it stays silent."""
         deadline = time.monotonic() + timeout_s
         last, quiet_since = None, time.monotonic()
         while time.monotonic() < deadline:
             self.assert_running()
-            offsets = self.end_offsets()
-            if offsets != last:
-                last, quiet_since = offsets, time.monotonic()
-            elif time.monotonic() - quiet_since >= quiet_s and self._stages_answered(offsets) and ready():
+            ends = self._partition_ends()
+            positions = self._positions(ends)
+            if (ends, positions) != last:
+                last, quiet_since = (ends, positions), time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_s and _caught_up(ends, positions) and ready():
                 return
-            time.sleep(0.5)
+            time.sleep(0.25)
         raise TimeoutError(f"pipeline {self.tag} did not settle: {last}")
 
-    def _stages_answered(self, offsets: dict[str, int]) -> bool:
-        stages = {"ledger": ("account.commands", "ledger.events"), "matching": ("orders.accepted", "matcher.events")}
-        return all(offsets[output] > 0 or offsets[source] == 0 or offsets["deadletter"] > 0
-                   for name, (source, output) in stages.items() if name in self.processes)
+
+def _caught_up(ends: dict[tuple[str, int], int], positions: dict[tuple[str, str, int], int | None]) -> bool:
+    # A partition still empty has no position to commit.
+    return all(offset == ends[(topic, index)] or (offset is None and ends[(topic, index)] == 0)
+               for (_, topic, index), offset in positions.items())
 
 
 def _flush(producer) -> None:

@@ -36,7 +36,6 @@ from infra.stack.services import StackConfig
 from infra.workload import synthetic_commands
 from matcher.commands import Deposit, PlaceOrder
 
-QUIET_S = 3.0
 PACING_S = 0.001  # the paced producer wakes at most this often
 CORE_FLOWS = ("ledger", "matching")
 
@@ -80,9 +79,9 @@ def _measure(sandbox: Sandbox, *, orders: int, rate: float | None, seed: int,
     # The sandbox's intake producer sends the warm-up too: a new producer's first records wait for
     # metadata, which is start-up, not the pipeline's latency.
     sandbox.produce([*deposits, *_warm_up_trade(sandbox)])
-    sandbox.settle(quiet_s=1.0)
+    sandbox.settle()
     produced_ns = _produce(sandbox, stream, rate)
-    sandbox.settle(quiet_s=QUIET_S, timeout_s=600)
+    sandbox.settle(timeout_s=600)
     outputs = _read_outputs(sandbox)
     if not outputs.warm_up_traded:
         raise RuntimeError("the warm-up trade never happened: the pipeline did not match")

@@ -58,7 +58,7 @@ def test_killed_and_restarted_flows_store_exactly_what_an_undisturbed_run_stores
     for name in ("ledger", "matching", "projections"):
         calm.start(name)
     calm.produce(_commands(calm, start_ns))
-    calm.settle(quiet_s=4, ready=_projected(stack, calm))
+    calm.settle(ready=_projected(stack, calm))
     expected = _stored(stack, calm)
     calm.stop()
     assert len(expected["trades"]) > 5_000
@@ -77,7 +77,7 @@ def test_killed_and_restarted_flows_store_exactly_what_an_undisturbed_run_stores
             chaos.kill(victims[index])
             time.sleep(rng.uniform(0.0, 1.0))
             chaos.start(victims[index])
-    chaos.settle(quiet_s=4, ready=_projected(stack, chaos))
+    chaos.settle(ready=_projected(stack, chaos))
     stored = _stored(stack, chaos)
 
     assert len(stored["trades"]) == len(expected["trades"]), "trades lost or doubled"

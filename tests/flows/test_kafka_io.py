@@ -1,6 +1,7 @@
 """The flows' Kafka edges against the real broker: chunks keep log order and resume at the snapshot's
 offset; the sink's lists arrive in order and are acknowledged once its snapshot returns."""
 
+import os
 import time
 import uuid
 
@@ -9,7 +10,7 @@ from confluent_kafka import TopicPartition
 
 from connectors.kafka.client import delete_topics, ensure_topics, make_consumer, make_producer
 from connectors.kafka.topics import ORDERS_ACCEPTED
-from flows.kafka_io import ChunkSource, Record, RecordSink
+from flows.kafka_io import ChunkSource, Record, RecordSink, positions_group
 from flows.matching import symbol_of_key
 
 SYMBOLS = ("AAA-Q", "BBB-Q", "CCC-Q")
@@ -22,6 +23,20 @@ def kafka(stack):
     ensure_topics(kafka, [ORDERS_ACCEPTED])
     yield kafka
     delete_topics(kafka, [ORDERS_ACCEPTED])
+
+
+def _committed(kafka, group: str, topic: str) -> tuple[int, str]:
+    """(offset, metadata) that `group` has committed for the topic's partition 0, once it arrives."""
+    consumer = make_consumer(kafka, group)
+    try:
+        deadline = time.monotonic() + 10
+        while True:  # the commit is asynchronous
+            [committed] = consumer.committed([TopicPartition(topic, 0)], timeout=10)
+            if committed.offset >= 0 or time.monotonic() > deadline:
+                return committed.offset, committed.metadata
+            time.sleep(0.1)
+    finally:
+        consumer.close()
 
 
 def _read_chunks(reader, count: int) -> list:
@@ -39,12 +54,14 @@ def test_chunks_keep_log_order_group_by_key_and_resume_at_the_snapshot(kafka):
         producer.produce(topic, f"v{n}".encode(), SYMBOLS[n % 3].encode(), partition=0)
     assert producer.flush(30) == 0
 
-    source = ChunkSource(kafka, [topic], batch_size=7, route=symbol_of_key)
+    group = positions_group(kafka, "matching")
+    source = ChunkSource(kafka, [topic], batch_size=7, group=group, route=symbol_of_key)
     [part] = source.list_parts()
     reader = source.build_part("read", part, None)
     try:
         chunks = _read_chunks(reader, 40)
         snapshot = reader.snapshot()
+        assert _committed(kafka, group, topic) == (snapshot, str(os.getpid()))  # published, with its reader
     finally:
         reader.close()
     assert all(len(chunk.records) <= 7 for _, chunk in chunks)
@@ -62,7 +79,7 @@ def test_chunks_keep_log_order_group_by_key_and_resume_at_the_snapshot(kafka):
         resumed.close()
     assert sorted(offset for _, chunk in rest for _, _, offset in chunk.records) == list(range(snapshot, 60))
 
-    by_partition = ChunkSource(kafka, [topic], batch_size=25)  # the ledger's way: one key per partition
+    by_partition = ChunkSource(kafka, [topic], batch_size=25, group=f"{group}-other")  # the ledger's way: one key per partition
     reader = by_partition.build_part("read", part, None)
     try:
         chunks = _read_chunks(reader, 60)
