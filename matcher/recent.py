@@ -8,7 +8,10 @@ or refused: it is never applied twice.
 
 A flow snapshots its state every few seconds, and an hour of ids is most of it. So arrivals are kept
 in blocks of `BLOCK_SIZE`, and a block's JSON is made once, when it fills: a snapshot copies the
-strings of the full blocks and lists only the block still filling.
+strings of the full blocks and lists only the block still filling. Blocks are small because most
+windows are: an account's orders of the last hour are a few hundred ids, and a window smaller than a
+block would be listed whole at every snapshot. (A restored window keeps the blocks it was saved with,
+whatever their size.)
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections import deque
 import json
 
 DEDUPE_WINDOW_NS = 3_600 * 10**9  # an hour: far beyond any retry of an intake
-BLOCK_SIZE = 512  # ids whose JSON is made together, once
+BLOCK_SIZE = 32  # ids whose JSON is made together, once
 
 
 class RecentIds:
@@ -40,8 +43,8 @@ class RecentIds:
         self.window_ns = window_ns
         self.ids: set[str] = set()
         # (ts_ns, id) in the order added, in blocks; only the last block grows. `encoded[i]` is the
-        # JSON of `blocks[i]` once that block is full; `head` counts the first block's entries
-        # already out of the window.
+        # JSON of `blocks[i]` once that block is full, so only the last block may lack one; `head`
+        # counts the first block's entries already out of the window.
         self.blocks: deque[list[tuple[int, str]]] = deque()
         self.encoded: deque[str] = deque()
         self.head = 0
@@ -67,11 +70,11 @@ class RecentIds:
         if ts_ns < horizon or id_ in self.ids:
             return
         self.ids.add(id_)
-        if not blocks or len(blocks[-1]) == BLOCK_SIZE:
+        if len(self.encoded) == len(blocks):  # no block, or the last one is full
             blocks.append([])
         block = blocks[-1]
         block.append((ts_ns, id_))
-        if len(block) == BLOCK_SIZE:
+        if len(block) >= BLOCK_SIZE:
             self.encoded.append(_encode(block))
 
     def _forget_before(self, horizon: int) -> None:
@@ -83,15 +86,15 @@ class RecentIds:
                 self.head += 1
             if self.head < len(first):
                 return
-            blocks.popleft()  # every entry of it is out of the window
-            if len(first) == BLOCK_SIZE:
+            if len(blocks) > 1 or self.encoded:  # it is full: its JSON goes with it
                 self.encoded.popleft()
+            blocks.popleft()  # every entry of it is out of the window
             self.head = 0
 
     def to_snapshot(self) -> dict:
         """The window: the JSON of its full blocks, and the block still filling as columns
         `[[ts_ns, ...], [id, ...]]`. Equal histories give equal snapshots."""
-        filling = self.blocks[-1] if self.blocks and len(self.blocks[-1]) < BLOCK_SIZE else []
+        filling = self.blocks[-1] if len(self.encoded) < len(self.blocks) else []
         return {"latest_ns": self.latest_ns, "head": self.head, "full": list(self.encoded),
                 "filling": _columns(filling)}
 
