@@ -24,7 +24,7 @@ from typing import Callable, Iterable, NamedTuple
 
 from bytewax.inputs import FixedPartitionedSource, StatefulSourcePartition
 from bytewax.outputs import FixedPartitionedSink, StatefulSinkPartition
-from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, TopicPartition
 
 from connectors.kafka.client import consumer_config, make_admin, make_producer
 from connectors.kafka.errors import KafkaError
@@ -38,6 +38,41 @@ READER_ID = str(os.getpid())  # the metadata of a position commit: which process
 def positions_group(kafka: KafkaSettings, flow_name: str) -> str:
     """The consumer group under which flow `flow_name` commits how far it has read."""
     return f"{kafka.topic_prefix}fasttrading-{flow_name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """How far a flow has read one partition of its input, as last committed."""
+
+    topic: str
+    partition: int
+    committed: int | None  # the next offset to read; None before the flow has read anything
+    start: int  # the partition's first and next offsets, now
+    end: int
+    reader: str | None  # the pid of the process that committed it
+
+    @property
+    def lag(self) -> int:
+        """Records written but not yet read (as of the last commit)."""
+        return self.end - (self.start if self.committed is None else self.committed)
+
+
+def read_positions(kafka: KafkaSettings, flow_name: str, topics: Iterable[str]) -> list[Position]:
+    """Flow `flow_name`'s committed position in every partition of `topics` (full topic names)."""
+    consumer = Consumer(consumer_config(kafka, positions_group(kafka, flow_name)))
+    try:
+        partitions = [TopicPartition(topic, index) for topic in topics
+                      for index in sorted(consumer.list_topics(topic, timeout=10).topics[topic].partitions)]
+        positions = []
+        for tp in consumer.committed(partitions, timeout=10):
+            start, end = consumer.get_watermark_offsets(TopicPartition(tp.topic, tp.partition), timeout=10)
+            positions.append(Position(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else None, start, end,
+                                      tp.metadata or None))
+        return positions
+    except KafkaException as exc:
+        raise KafkaError(f"reading the positions of the {flow_name} flow: {exc}") from exc
+    finally:
+        consumer.close()
 
 
 class Record(NamedTuple):

@@ -77,6 +77,21 @@ def flows_run(
                addresses=addresses.split(";") if addresses else None)
 
 
+@flows_app.command("lag")
+def flows_lag() -> None:
+    """Per flow and input partition: how far the flow has read (as of its last snapshot), and the records still unread."""
+    from connectors.settings import KafkaSettings, load
+    from flows.kafka_io import read_positions
+    from flows.runner import FLOW_INPUTS
+
+    kafka = load(KafkaSettings)
+    for flow, topics in FLOW_INPUTS.items():
+        for position in read_positions(kafka, flow, [kafka.topic(topic.name) for topic in topics]):
+            read = "-" if position.committed is None else position.committed
+            typer.echo(f"{flow:<12} {position.topic}[{position.partition}]  read {read} of {position.end}  "
+                       f"lag {position.lag}  reader pid {position.reader or '-'}")
+
+
 @bench_app.command("pipeline")
 def bench_pipeline(
     orders: Annotated[int, typer.Option(help="Orders in the measured stream.")] = 50_000,

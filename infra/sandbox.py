@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable
@@ -28,7 +28,7 @@ from connectors.kafka.topics import ACCOUNT_COMMANDS, TOPICS
 from connectors.settings import KafkaSettings
 from infra.stack.services import StackConfig
 from flows import wiring
-from flows.kafka_io import Record, positions_group
+from flows.kafka_io import Position, Record, read_positions
 from flows.runner import FLOW_INPUTS
 from matcher.symbols import SymbolSpec
 
@@ -182,28 +182,17 @@ class Sandbox:
         finally:
             consumer.close()
 
-    def _positions(self, ends: dict[tuple[str, int], int]) -> dict[tuple[str, str, int], int | None]:
-        """How far each running flow has read each partition of its inputs, as its live processes
-        committed it; None where no live process has (a killed one's last commit may lie ahead of
-        where its successor resumed)."""
-        flows: dict[str, set[str]] = {}
+    def _positions(self) -> dict[str, list[Position]]:
+        """Where each running flow has read its inputs, keeping only what its live processes
+        committed: a killed one's last commit may lie ahead of where its successor resumed."""
+        readers: dict[str, set[str]] = {}
         for processes in self.processes.values():
             for process in processes:
-                flows.setdefault(process.args[3], set()).add(str(process.pid))  # [fasttrading, flows, run, name]
-        positions = {}
-        for flow, pids in flows.items():
-            wanted = [TopicPartition(self.kafka.topic(topic.name), index)
-                      for topic in FLOW_INPUTS[flow] for (name, index) in ends if name == topic.name]
-            consumer = Consumer({"bootstrap.servers": self.kafka.bootstrap_servers,
-                                 "group.id": positions_group(self.kafka, flow)})
-            try:
-                committed = consumer.committed(wanted, timeout=10)
-            finally:
-                consumer.close()
-            for tp in committed:
-                topic = tp.topic.removeprefix(self.kafka.topic_prefix)
-                positions[(flow, topic, tp.partition)] = tp.offset if tp.metadata in pids else None
-        return positions
+                readers.setdefault(process.args[3], set()).add(str(process.pid))  # [fasttrading, flows, run, name]
+        return {flow: [position if position.reader in pids else replace(position, committed=None, reader=None)
+                       for position in read_positions(self.kafka, flow,
+                                                      [self.kafka.topic(topic.name) for topic in FLOW_INPUTS[flow]])]
+                for flow, pids in readers.items()}
 
     def settle(self, *, quiet_s: float = 1.0, timeout_s: float = 300.0,
                ready: Callable[[], bool] = lambda: True) -> None:
@@ -214,20 +203,14 @@ class Sandbox:
         last, quiet_since = None, time.monotonic()
         while time.monotonic() < deadline:
             self.assert_running()
-            ends = self._partition_ends()
-            positions = self._positions(ends)
-            if (ends, positions) != last:
-                last, quiet_since = (ends, positions), time.monotonic()
-            elif time.monotonic() - quiet_since >= quiet_s and _caught_up(ends, positions) and ready():
+            state = (self._partition_ends(), self._positions())
+            if state != last:
+                last, quiet_since = state, time.monotonic()
+            elif (time.monotonic() - quiet_since >= quiet_s
+                  and all(p.lag == 0 for positions in state[1].values() for p in positions) and ready()):
                 return
             time.sleep(0.25)
         raise TimeoutError(f"pipeline {self.tag} did not settle: {last}")
-
-
-def _caught_up(ends: dict[tuple[str, int], int], positions: dict[tuple[str, str, int], int | None]) -> bool:
-    # A partition still empty has no position to commit.
-    return all(offset == ends[(topic, index)] or (offset is None and ends[(topic, index)] == 0)
-               for (_, topic, index), offset in positions.items())
 
 
 def _flush(producer) -> None:
